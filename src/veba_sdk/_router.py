@@ -1,0 +1,563 @@
+"""Routes from vCenter event names to handlers, and dispatch.
+
+Routes are compiled when registered and the handlers for each event name are chosen once per
+name and cached, so choosing handlers for an event is a dict lookup however many routes exist.
+
+Route kinds:
+
+* ``"EnteredMaintenanceModeEvent"``: exact class name (checked against the catalogue);
+* ``HostEvent`` (a model class) or ``"class:HostEvent"``: the class and every subclass;
+* ``"Vm*Event"``, ``"*"``: a glob on the event name;
+* ``"com.vmware.vc.HA.*"``, ``"esx.problem.net.vmnic.linkstate.down"``: EventEx/ExtendedEvent
+  type ids, exact or glob (a dot marks a type id: class names never have one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import functools
+import inspect
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from fnmatch import fnmatchcase
+from typing import Any, TypeVar, Union
+
+from ._context import Context, Reply
+from ._errors import RouteError
+from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
+from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_event_class
+
+__all__ = [
+    "DispatchResult",
+    "DuplicateInProgress",
+    "Route",
+    "Router",
+    "idempotency_key",
+    "iter_routes",
+]
+
+Handler = Callable[..., Any]
+H = TypeVar("H", bound=Handler)
+Predicate = Callable[[Any], bool]
+Pattern = Union[str, type]
+
+_GLOB_CHARS = frozenset("*?[")
+_MAX_CACHED_NAMES = 4096  # event names come from the wire: bound what we remember
+
+
+class DuplicateInProgress(Exception):
+    """The same event is being handled right now by another delivery; retry later."""
+
+
+class Route:
+    """One registered route: a pattern, a handler and an optional ``where`` filter.
+
+    Attributes:
+        pattern: the name, glob or type id as given (a class is kept as its wire name).
+        kind: ``"exact"``, ``"class"``, ``"glob"``, ``"typeid"``, ``"typeid-glob"``.
+        handler: the user's function.
+        where: an optional predicate on the typed event.
+        order: registration order within the router tree.
+    """
+
+    __slots__ = ("handler", "is_async", "kind", "order", "pass_context", "pattern", "where")
+
+    def __init__(
+        self, pattern: str, kind: str, handler: Handler, where: Predicate | None, order: int
+    ) -> None:
+        self.pattern = pattern
+        self.kind = kind
+        self.handler = handler
+        self.where = where
+        self.order = order
+        self.is_async = _is_async(handler)
+        self.pass_context = _takes_context(handler)
+
+    @property
+    def name(self) -> str:
+        """The handler's qualified name, as reported in :class:`DispatchResult`."""
+        return getattr(self.handler, "__qualname__", repr(self.handler))
+
+    def matches(self, name: str, category: str, class_name: str) -> bool:
+        """Whether this route selects an event (before the ``where`` filter)."""
+        kind = self.kind
+        if kind == "exact" or kind == "typeid":
+            return name == self.pattern
+        if kind == "class":
+            try:
+                return self.pattern in ancestors(class_name)
+            except KeyError:
+                return self.pattern == "Event"
+        return fnmatchcase(name, self.pattern)
+
+    def __repr__(self) -> str:
+        where = ", where=..." if self.where else ""
+        return f"Route({self.pattern!r}, kind={self.kind!r}, handler={self.name}{where})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Route):
+            return NotImplemented
+        return (self.pattern, self.kind, self.handler, self.where) == (
+            other.pattern,
+            other.kind,
+            other.handler,
+            other.where,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class DispatchResult:
+    """What happened to one event.
+
+    Attributes:
+        envelope: the event.
+        ran: qualified names of the handlers that completed.
+        failed: ``(handler name, exception)`` for each handler that raised.
+        replies: reply events emitted (``ctx.reply`` or a returned CloudEvent).
+        values: other non-``None`` values handlers returned (dicts become response bodies).
+        matched: whether any route (or a default handler) selected the event.
+        duplicate: the event was already handled (idempotency store): nothing ran.
+    """
+
+    __slots__ = ("duplicate", "envelope", "failed", "matched", "ran", "replies", "values")
+
+    def __init__(self, envelope: Envelope) -> None:
+        self.envelope = envelope
+        self.ran: list[str] = []
+        self.failed: list[tuple[str, BaseException]] = []
+        self.replies: list[Reply] = []
+        self.values: list[Any] = []
+        self.matched = False
+        self.duplicate = False
+
+    @property
+    def ok(self) -> bool:
+        """No handler failed: the platform should acknowledge the event."""
+        return not self.failed
+
+    def raise_for_failure(self) -> None:
+        """Raise :class:`veba_sdk.HandlerError` when a handler failed (Lambda re-raises)."""
+        if self.failed:
+            from ._errors import HandlerError
+
+            names = ", ".join(name for name, _ in self.failed)
+            raise HandlerError(
+                f"{len(self.failed)} handler(s) failed for event {self.envelope.name} "
+                f"(id {self.envelope.attributes.get('id')}): {names}",
+                [exc for _, exc in self.failed],
+            )
+
+    def __repr__(self) -> str:
+        return (
+            f"DispatchResult(name={self.envelope.name!r}, ran={self.ran!r}, "
+            f"failed={[n for n, _ in self.failed]!r}, matched={self.matched}, "
+            f"duplicate={self.duplicate})"
+        )
+
+
+def _is_async(handler: Handler) -> bool:
+    target = handler
+    while isinstance(target, functools.partial):
+        target = target.func
+    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
+    )
+
+
+def _takes_context(handler: Handler) -> bool:
+    """Handlers take ``(event)`` or ``(event, ctx)``; decide once, at registration."""
+    try:
+        signature = inspect.signature(handler)
+    except (TypeError, ValueError):
+        return True
+    positional = 0
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            return True
+        if parameter.kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            positional += 1
+    if positional == 0:
+        raise RouteError(f"handler {handler!r} must take (event) or (event, ctx)")
+    return positional >= 2
+
+
+def _suggest(name: str) -> str:
+    names = event_class_names()
+    candidates = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if not candidates and is_event_class(name + "Event"):
+        candidates = [name + "Event"]
+    lowered = {n.lower(): n for n in names}
+    if name.lower() in lowered and lowered[name.lower()] not in candidates:
+        candidates.insert(0, lowered[name.lower()])
+    if candidates:
+        return "; did you mean " + " or ".join(repr(c) for c in candidates) + "?"
+    return ""
+
+
+def _classify(pattern: Pattern) -> tuple[str, str]:
+    """``(pattern, kind)`` for a user's route, or :class:`RouteError`."""
+    if isinstance(pattern, type):
+        name = pattern.__name__
+        if not is_event_class(name):
+            raise RouteError(f"{pattern!r} is not a vCenter event class")
+        return name, "class"
+    if not isinstance(pattern, str) or not pattern:
+        raise RouteError(f"a route is an event name, glob, type id or class, not {pattern!r}")
+    if pattern.startswith("class:"):
+        name = pattern[len("class:") :]
+        if not is_event_class(name):
+            raise RouteError(f"{name!r} is not a vCenter event class{_suggest(name)}")
+        return name, "class"
+    is_glob = not _GLOB_CHARS.isdisjoint(pattern)
+    if "." in pattern:
+        return pattern, "typeid-glob" if is_glob else "typeid"
+    if is_glob:
+        if not any(fnmatchcase(n, pattern) for n in event_class_names()):
+            raise RouteError(f"glob {pattern!r} matches no vCenter event class")
+        return pattern, "glob"
+    if not is_event_class(pattern):
+        raise RouteError(f"{pattern!r} is not a vCenter event class{_suggest(pattern)}")
+    return pattern, "exact"
+
+
+class _ThreadLoop(threading.local):
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+class Router:
+    """Routes vCenter events to handlers.
+
+    Args:
+        idempotency: a store that makes redelivered events run once; ``True`` for the
+            in-memory default, ``None``/``False`` to run every delivery.
+        sync_handlers_in_thread: in :meth:`dispatch_async`, run plain ``def`` handlers in a
+            worker thread (the default) so their blocking I/O never stalls the event loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        idempotency: IdempotencyStore | bool | None = None,
+        sync_handlers_in_thread: bool = True,
+    ) -> None:
+        if idempotency is True:
+            idempotency = InMemoryIdempotencyStore()
+        self.idempotency: IdempotencyStore | None = idempotency or None
+        self.sync_handlers_in_thread = sync_handlers_in_thread
+        self._routes: list[Route] = []
+        self._defaults: list[Route] = []
+        self._cache: dict[tuple[str, str, str], tuple[Route, ...]] = {}
+        self._lock = threading.Lock()
+        self._thread_loop = _ThreadLoop()
+
+    # -- registration --------------------------------------------------------------------
+
+    def on(self, *patterns: Pattern, where: Predicate | None = None) -> Callable[[H], H]:
+        """Register the decorated function for events matching any of ``patterns``.
+
+        Decorators stack: ``@router.on("EnteredMaintenanceModeEvent")`` over
+        ``@router.on("ExitMaintenanceModeEvent")`` runs one handler for both.
+
+        Raises:
+            RouteError: a name that is no vCenter class, glob or type id (with suggestions).
+        """
+        if not patterns:
+            raise RouteError("on() needs at least one event name, glob, type id or class")
+        compiled = [_classify(p) for p in patterns]
+
+        def register(handler: H) -> H:
+            if not callable(handler):
+                raise RouteError(f"{handler!r} is not callable")
+            with self._lock:
+                for pattern, kind in compiled:
+                    self._routes.append(Route(pattern, kind, handler, where, len(self._routes)))
+                self._cache.clear()
+            return handler
+
+        return register
+
+    def default(self, handler: H) -> H:
+        """Register a handler for events no other route selected."""
+        with self._lock:
+            self._defaults.append(Route("*", "default", handler, None, len(self._defaults)))
+            self._cache.clear()
+        return handler
+
+    def include(self, other: Router, *, prefix_where: Predicate | None = None) -> None:
+        """Add every route of ``other`` (e.g. from another module) after this router's own.
+
+        Args:
+            other: the router to copy routes from.
+            prefix_where: an extra filter applied to every included route.
+        """
+        with self._lock:
+            for route in other._routes:
+                where = route.where
+                if prefix_where is not None:
+                    where = _both(prefix_where, route.where)
+                self._routes.append(
+                    Route(route.pattern, route.kind, route.handler, where, len(self._routes))
+                )
+            for route in other._defaults:
+                self._defaults.append(
+                    Route("*", "default", route.handler, prefix_where, len(self._defaults))
+                )
+            self._cache.clear()
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every registered route, in registration order (defaults excluded)."""
+        return tuple(self._routes)
+
+    @property
+    def defaults(self) -> tuple[Route, ...]:
+        """The handlers registered with :meth:`default`."""
+        return tuple(self._defaults)
+
+    def subscribed_names(self) -> tuple[list[str], list[str], bool]:
+        """What the routes subscribe to, for manifests.
+
+        Returns:
+            ``(class names, type-id patterns, everything)``: the concrete class names that
+            exact, class and glob routes expand to; EventEx/ExtendedEvent type ids and globs as
+            given; and whether a catch-all (``"*"`` or a default handler) makes filters moot.
+        """
+        names: set[str] = set()
+        type_ids: list[str] = []
+        everything = bool(self._defaults)
+        all_names = event_class_names()
+        for route in self._routes:
+            if route.kind == "exact":
+                names.add(route.pattern)
+            elif route.kind == "class":
+                names.update(n for n in all_names if route.pattern in ancestors(n))
+            elif route.kind == "glob":
+                if route.pattern == "*":
+                    everything = True
+                names.update(n for n in all_names if fnmatchcase(n, route.pattern))
+            elif route.pattern not in type_ids:
+                type_ids.append(route.pattern)
+        return sorted(names), type_ids, everything
+
+    # -- matching ------------------------------------------------------------------------
+
+    def handlers_for(self, name: str, category: str = "event", class_name: str = "") -> tuple[
+        Route, ...
+    ]:
+        """The routes selecting an event, in registration order (defaults if none).
+
+        The answer is computed once per ``(name, category, class)`` and cached.
+        """
+        key = (name, category, class_name or name)
+        routes = self._cache.get(key)
+        if routes is None:
+            routes = tuple(r for r in self._routes if r.matches(name, category, key[2]))
+            if not routes:
+                routes = tuple(self._defaults)
+            with self._lock:
+                if len(self._cache) >= _MAX_CACHED_NAMES:
+                    self._cache.clear()
+                self._cache[key] = routes
+        return routes
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def dispatch(self, event: Any, *, platform_context: Any = None) -> DispatchResult:
+        """Run every matching handler for one event and report what happened.
+
+        Sync handlers run directly; async handlers run on a private per-thread event loop.
+        Call :meth:`dispatch_async` from async code instead.
+
+        Args:
+            event: an :class:`~veba_sdk.events.Envelope` or a ``cloudevents`` SDK event.
+            platform_context: the platform's own context object, exposed as ``ctx.platform``.
+
+        Raises:
+            InvalidEvent: ``event`` is not a decodable vCenter event.
+        """
+        envelope = event if isinstance(event, Envelope) else from_cloudevent(event)
+        result = DispatchResult(envelope)
+        chosen = self._choose(envelope, result)
+        if not chosen:
+            return result
+        claim = self._claim(envelope, result)
+        if claim is None and (result.duplicate or result.failed):
+            return result
+        ctx = Context(envelope, platform_context)
+        for route in chosen:
+            args = (envelope.event, ctx) if route.pass_context else (envelope.event,)
+            try:
+                if route.is_async:
+                    value = self._run_coroutine(route.handler(*args))
+                else:
+                    value = route.handler(*args)
+            except Exception as exc:  # a handler's failure must not stop the others
+                _record_failure(result, route, exc, envelope)
+                continue
+            _record_value(result, route, value)
+        self._settle(claim, result, ctx)
+        return result
+
+    async def dispatch_async(self, event: Any, *, platform_context: Any = None) -> DispatchResult:
+        """Like :meth:`dispatch`, from async code.
+
+        ``async def`` handlers are awaited on the running loop; plain ``def`` handlers run in a
+        worker thread (unless the router was made with ``sync_handlers_in_thread=False``), so a
+        blocking call in them never stalls the server.
+        """
+        envelope = event if isinstance(event, Envelope) else from_cloudevent(event)
+        result = DispatchResult(envelope)
+        chosen = self._choose(envelope, result)
+        if not chosen:
+            return result
+        claim = self._claim(envelope, result)
+        if claim is None and (result.duplicate or result.failed):
+            return result
+        ctx = Context(envelope, platform_context)
+        for route in chosen:
+            args = (envelope.event, ctx) if route.pass_context else (envelope.event,)
+            try:
+                if route.is_async:
+                    value = await route.handler(*args)
+                elif self.sync_handlers_in_thread:
+                    value = await asyncio.to_thread(route.handler, *args)
+                else:
+                    value = route.handler(*args)
+            except Exception as exc:  # a handler's failure must not stop the others
+                _record_failure(result, route, exc, envelope)
+                continue
+            _record_value(result, route, value)
+        self._settle(claim, result, ctx)
+        return result
+
+    def _choose(self, envelope: Envelope, result: DispatchResult) -> list[Route]:
+        """The routes to run: matching ones whose ``where`` accepts the event, else defaults."""
+        routes = self.handlers_for(
+            envelope.name, envelope.category, _class_name_of(envelope.event)
+        )
+        chosen: list[Route] = []
+        for route in routes:
+            if route.where is None:
+                chosen.append(route)
+                continue
+            try:
+                accepted = route.where(envelope.event)
+            except Exception as exc:  # a broken filter fails its route, not the others
+                _record_failure(result, route, exc, envelope)
+                continue
+            if accepted:
+                chosen.append(route)
+        if not chosen and not result.failed and routes and routes[0].kind != "default":
+            chosen = list(self._defaults)
+        result.matched = bool(chosen)
+        return chosen
+
+    def _claim(self, envelope: Envelope, result: DispatchResult) -> str | None:
+        """Claim the event in the idempotency store; ``None`` when there is none or it's taken."""
+        store = self.idempotency
+        if store is None:
+            return None
+        key = idempotency_key(envelope)
+        outcome = store.begin(key)
+        if outcome == "new":
+            return key
+        if outcome == "completed":
+            result.duplicate = True
+            result.matched = True
+        else:
+            result.failed.append(
+                ("idempotency", DuplicateInProgress(f"event {key} is being handled already"))
+            )
+        return None
+
+    def _settle(self, claim: str | None, result: DispatchResult, ctx: Context) -> None:
+        result.replies.extend(ctx.replies)
+        if claim is None or self.idempotency is None:
+            return
+        if result.failed:
+            self.idempotency.abandon(claim)
+        else:
+            self.idempotency.complete(claim)
+
+    def _run_coroutine(self, coroutine: Awaitable[Any]) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()
+            raise RuntimeError(
+                "an async handler cannot run from dispatch() inside a running event loop; "
+                "use 'await router.dispatch_async(...)'"
+            )
+        loop = self._thread_loop.loop
+        if loop is None or loop.is_closed():
+            loop = self._thread_loop.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(coroutine)
+
+    def __repr__(self) -> str:
+        return f"Router(routes={len(self._routes)}, defaults={len(self._defaults)})"
+
+
+def idempotency_key(envelope: Envelope) -> str:
+    """``source`` + vCenter event key (the CloudEvent id when the event has no key).
+
+    The router format gives every delivery a random CloudEvent id, so the vCenter key is the
+    only identity that survives a redelivery.
+    """
+    key = getattr(envelope.event, "key", None)
+    if key is None or key == "":
+        key = envelope.attributes.get("id")
+    return f"{envelope.attributes.get('source')}#{key}"
+
+
+def _class_name_of(event: Any) -> str:
+    return type(event).__name__
+
+
+def _both(first: Predicate, second: Predicate | None) -> Predicate:
+    if second is None:
+        return first
+    return lambda event: first(event) and second(event)
+
+
+def _record_failure(
+    result: DispatchResult, route: Route, exc: Exception, envelope: Envelope
+) -> None:
+    result.failed.append((route.name, exc))
+    from ._context import logger
+
+    logger.error(
+        "handler %s failed for event %s (id %s): %s: %s",
+        route.name,
+        envelope.name,
+        envelope.attributes.get("id"),
+        type(exc).__name__,
+        exc,
+        exc_info=exc,
+    )
+
+
+def _record_value(result: DispatchResult, route: Route, value: Any) -> None:
+    result.ran.append(route.name)
+    if value is None:
+        return
+    if isinstance(value, Reply):
+        result.replies.append(value)
+    elif callable(getattr(value, "get_attributes", None)):
+        result.replies.append(Reply.from_cloudevent(value))
+    else:
+        result.values.append(value)
+
+
+def iter_routes(routers: Iterable[Router]) -> Iterable[Route]:
+    """Every route of several routers, in order (used by manifests and the CLI)."""
+    for router in routers:
+        yield from router.routes
+

@@ -1,0 +1,214 @@
+"""One CloudEvent from any VEBA producer, normalised.
+
+Three envelope shapes reach a function (see the design notes, section 1):
+
+* event router v0.5-v0.8: ``type`` is ``com.vmware.event.router/<category>`` and the event
+  name (class name, or the EventEx/ExtendedEvent type id) is in ``subject``;
+* appliance v0.8+ VSphereSource: ``type`` is ``com.vmware.vsphere.<name>.v0``, the category is
+  in the ``eventclass`` extension and ``id`` is the vCenter event key.
+
+:func:`from_cloudevent` turns any of them into an :class:`Envelope` carrying the normalised
+name, category, producer, every attribute and the typed event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._errors import InvalidEvent
+from ._codec import decode_data
+from ._models import is_event_class
+from ._parse import parse_event
+
+if TYPE_CHECKING:
+    from ._classes import Event
+
+__all__ = ["CATEGORIES", "PRODUCERS", "Envelope", "from_cloudevent", "split_type"]
+
+ROUTER_TYPE_PREFIX = "com.vmware.event.router/"
+VSPHERE_TYPE_PREFIX = "com.vmware.vsphere."
+VSPHERE_TYPE_SUFFIX = ".v0"
+CATEGORIES = ("event", "eventex", "extendedevent")
+PRODUCERS = ("router", "vsphere-source")
+_CLASS_FOR_CATEGORY = {"eventex": "EventEx", "extendedevent": "ExtendedEvent"}
+_REQUIRED = ("id", "source", "specversion", "type")
+
+
+class Envelope:
+    """A decoded VEBA CloudEvent: who sent it, what it is, and the typed vCenter event.
+
+    Attributes:
+        name: the vCenter class name (``"EnteredMaintenanceModeEvent"``) or, for EventEx and
+            ExtendedEvent, the event type id (``"com.vmware.vc.HA.ClusterFailoverActionCompletedEvent"``).
+        category: ``"event"``, ``"eventex"`` or ``"extendedevent"``.
+        producer: ``"router"`` (event router v0.5-v0.8) or ``"vsphere-source"`` (VSphereSource).
+        attributes: every CloudEvent context attribute and extension, as sent.
+        data: the raw payload: the decoded JSON mapping, or the XML text.
+        event: the typed event model.
+    """
+
+    # A plain slotted class rather than attrs: it is built once per request on the hot path.
+    __slots__ = ("attributes", "category", "data", "event", "name", "producer")
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        category: str,
+        producer: str,
+        attributes: dict[str, Any],
+        data: Any,
+        event: Event,
+    ) -> None:
+        self.name = name
+        self.category = category
+        self.producer = producer
+        self.attributes = attributes
+        self.data = data
+        self.event = event
+
+    @property
+    def id(self) -> str:
+        """The CloudEvent ``id``."""
+        return str(self.attributes["id"])
+
+    @property
+    def source(self) -> str:
+        """The CloudEvent ``source`` (the vCenter SDK URL)."""
+        return str(self.attributes["source"])
+
+    @property
+    def type(self) -> str:
+        """The CloudEvent ``type`` as the producer sent it."""
+        return str(self.attributes["type"])
+
+    def __repr__(self) -> str:
+        return (
+            f"Envelope(name={self.name!r}, category={self.category!r}, "
+            f"producer={self.producer!r}, id={self.attributes.get('id')!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return (
+            self.name == other.name
+            and self.category == other.category
+            and self.producer == other.producer
+            and self.attributes == other.attributes
+            and self.event == other.event
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable mapping inside: not hashable
+
+
+def split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Return ``(name, category, producer)`` from CloudEvent attributes.
+
+    Raises:
+        InvalidEvent: the ``type`` names no vCenter event.
+    """
+    ce_type = attributes.get("type")
+    if not isinstance(ce_type, str) or not ce_type:
+        raise InvalidEvent("missing required attribute 'type'", field="type")
+    if ce_type.startswith(ROUTER_TYPE_PREFIX):
+        category = ce_type[len(ROUTER_TYPE_PREFIX) :]
+        if category not in CATEGORIES:
+            raise InvalidEvent(f"type {ce_type!r} names no vCenter event category", field="type")
+        subject = attributes.get("subject")
+        if not isinstance(subject, str) or not subject:
+            raise InvalidEvent(
+                f"attribute 'subject' is required with type {ce_type!r}", field="subject"
+            )
+        return subject, category, "router"
+    if ce_type.startswith(VSPHERE_TYPE_PREFIX) and ce_type.endswith(VSPHERE_TYPE_SUFFIX):
+        # Never split on dots: EventEx ids are dotted themselves.
+        name = ce_type[len(VSPHERE_TYPE_PREFIX) : -len(VSPHERE_TYPE_SUFFIX)]
+        if not name:
+            raise InvalidEvent(f"type {ce_type!r} names no vCenter event", field="type")
+        category = attributes.get("eventclass")
+        if category not in CATEGORIES:
+            if category is not None:
+                raise InvalidEvent(
+                    f"extension 'eventclass' must be one of {', '.join(CATEGORIES)}",
+                    field="eventclass",
+                )
+            category = "event" if is_event_class(name) or "." not in name else "eventex"
+        return name, category, "vsphere-source"
+    raise InvalidEvent(f"type {ce_type[:120]!r} names no vCenter event", field="type")
+
+
+def check_required(attributes: Mapping[str, Any]) -> None:
+    """Raise :class:`InvalidEvent` unless the required CloudEvent attributes are present."""
+    for key in _REQUIRED:
+        value = attributes.get(key)
+        if not isinstance(value, str) or not value:
+            raise InvalidEvent(f"missing required attribute {key!r}", field=key)
+
+
+def build_envelope(attributes: dict[str, Any], data: Any, content_type: str | None) -> Envelope:
+    """Build an :class:`Envelope` from checked attributes and raw data (bytes, str or mapping)."""
+    name, category, producer = split_type(attributes)
+    class_name = _CLASS_FOR_CATEGORY.get(category, name)
+    if data is None or data == b"" or data == "":
+        raise InvalidEvent("the event has no data", field="data")
+    if isinstance(data, (bytes, bytearray, memoryview, str)):
+        data = decode_data(data, content_type)
+    event = parse_event(
+        data,
+        name=class_name,
+        category=category,
+        content_type=content_type or "application/json",
+    )
+    return Envelope(
+        name=name,
+        category=category,
+        producer=producer,
+        attributes=attributes,
+        data=data,
+        event=event,
+    )
+
+
+def _attributes_of_sdk_event(event: Any) -> tuple[dict[str, Any], Any]:
+    """Attributes and data of a ``cloudevents`` SDK event, 1.x or 2.x."""
+    get_attributes = getattr(event, "get_attributes", None)
+    if callable(get_attributes):
+        attributes = {str(k): _attribute_text(v) for k, v in dict(get_attributes()).items()}
+        # 2.x keeps extensions apart from the core attributes.
+        get_extensions = getattr(event, "get_extensions", None)
+        if callable(get_extensions):
+            attributes.update({str(k): _attribute_text(v) for k, v in get_extensions().items()})
+        get_data = getattr(event, "get_data", None)
+        data = get_data() if callable(get_data) else getattr(event, "data", None)
+        return attributes, data
+    raise InvalidEvent("not a CloudEvent")
+
+
+def _attribute_text(value: Any) -> Any:
+    """CloudEvent attributes as their canonical strings (the SDKs hold datetimes)."""
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        text = str(isoformat())
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return value
+
+
+def from_cloudevent(attributes: Any, data: Any = None) -> Envelope:
+    """Normalise one CloudEvent from any VEBA producer into an :class:`Envelope`.
+
+    Args:
+        attributes: the context attributes and extensions as a mapping, or a ``cloudevents``
+            SDK event object (1.x or 2.x), in which case ``data`` is taken from it.
+        data: the event data: a decoded JSON mapping, JSON or XML as ``bytes``/``str``.
+
+    Raises:
+        InvalidEvent: the input is not a decodable vCenter event; the message is one line.
+    """
+    if not isinstance(attributes, Mapping):
+        attributes, data = _attributes_of_sdk_event(attributes)
+    attrs = dict(attributes)
+    content_type = attrs.get("datacontenttype")
+    check_required(attrs)
+    return build_envelope(attrs, data, content_type if isinstance(content_type, str) else None)
