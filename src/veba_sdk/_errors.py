@@ -42,3 +42,32 @@ class HandlerError(VebaError):
     def __init__(self, message: str, errors: list[BaseException] | None = None) -> None:
         super().__init__(message)
         self.errors = list(errors or [])
+
+
+class ConfigError(VebaError, ValueError):
+    """A RouterConfig (or other configuration) is unreadable or invalid.
+
+    The message names each offending field by its dotted path, e.g.
+    ``eventProcessor.knative.encoding: must be one of binary, structured``.
+    ``problems`` lists every problem found; ``path`` is the field path of the
+    first one (``None`` when the document as a whole is at fault). Values of
+    secret fields never appear in the message.
+    """
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems) if problems else [message]
+        first = self.problems[0]
+        head, sep, _ = first.partition(": ")
+        self.path: str | None = head if sep and " " not in head else None
+
+    @classmethod
+    def from_problems(cls, problems: list[str], *, hint: str = "") -> ConfigError:
+        """One error for a list of ``"path: reason"`` problems."""
+        if len(problems) == 1:
+            message = problems[0]
+        else:
+            shown = "; ".join(problems[:5])
+            more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+            message = f"{len(problems)} problems: {shown}{more}"
+        return cls(message + hint, problems=problems)
