@@ -1,0 +1,23 @@
+"""Write one benchmark's section into docs/performance.md, replacing its previous run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+HEADER = "# Performance\n\nEvery number below is a median measured side by side in one run on the machine named in its\nsection; compare ratios, not absolute times. `python benchmarks/run_all.py` re-runs them all.\n"
+
+
+def write_section(title: str, markdown: str) -> None:
+    """Replace (or append) the ``## title`` section of docs/performance.md."""
+    text = PERFORMANCE.read_text() if PERFORMANCE.exists() else HEADER
+    if not text.startswith("# Performance"):
+        text = HEADER + "\n" + text
+    body = markdown.strip() + "\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: body + "\n", text, count=1)
+    else:
+        text = text.rstrip() + "\n\n" + body
+    PERFORMANCE.write_text(text)
