@@ -1,0 +1,44 @@
+"""vROps (Aria Operations / VCF Operations) client for VEBA functions.
+
+>>> from veba_sdk.vrops import VropsClient
+>>> vrops = VropsClient.from_env()                       # doctest: +SKIP
+>>> vrops.mark_host_maintained("esx01.lab", duration=60)  # doctest: +SKIP
+
+Needs the ``vrops`` extra (``pip install veba-sdk[vrops]``: httpx, stamina).
+"""
+
+from veba_sdk.vrops._async_client import AsyncVropsClient
+from veba_sdk.vrops._auth import VropsTokenAuth
+from veba_sdk.vrops._base import RetryPolicy, settings_from_env
+from veba_sdk.vrops._client import VropsClient
+from veba_sdk.vrops._errors import AmbiguousResource, VropsAuthError, VropsError, VropsNotFound
+from veba_sdk.vrops._models import (
+    MAINTENANCE_STATES,
+    Alert,
+    AlertNote,
+    NodeStatus,
+    Page,
+    PageInfo,
+    Resource,
+    ResourceState,
+)
+
+__all__ = [
+    "MAINTENANCE_STATES",
+    "Alert",
+    "AlertNote",
+    "AmbiguousResource",
+    "AsyncVropsClient",
+    "NodeStatus",
+    "Page",
+    "PageInfo",
+    "Resource",
+    "ResourceState",
+    "RetryPolicy",
+    "VropsAuthError",
+    "VropsClient",
+    "VropsError",
+    "VropsNotFound",
+    "VropsTokenAuth",
+    "settings_from_env",
+]
