@@ -1,0 +1,48 @@
+"""Typed vCenter events: the 443 generated model classes, ``parse_event`` and ``to_dict``.
+
+Every class of the vSphere event catalogue is available by its wire name
+(``from veba_sdk.events import HostEvent``) and in :data:`EVENT_CLASSES`; classes are created
+on first access from the generated catalogue, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._models import EVENT_CLASSES, ancestors, event_class_names, get_class, is_event_class
+from ._models import is_model_name as _is_model_name
+from ._parse import parse_event, to_dict
+
+# envelope exports below
+
+if TYPE_CHECKING:
+    from ._classes import *  # noqa: F403  (the 443 event classes and argument types)
+    from ._classes import Event, EventEx, ExtendedEvent, ManagedObjectReference
+
+__all__ = [
+    "EVENT_CLASSES",
+    "Event",
+    "EventEx",
+    "ExtendedEvent",
+    "ManagedObjectReference",
+    "ancestors",
+    "event_class_names",
+    "is_event_class",
+    "parse_event",
+    "to_dict",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Model classes by wire name, created on first access."""
+    if _is_model_name(name):
+        cls = get_class(name)
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    from ._catalogue import ARGUMENTS, EVENTS, MANAGED_OBJECT_REFERENCE
+
+    return sorted({*globals(), *EVENTS, *ARGUMENTS, MANAGED_OBJECT_REFERENCE})
