@@ -1,0 +1,74 @@
+"""An OpenFaaS ``stack.yml`` from a router's routes.
+
+VEBA's OpenFaaS processor invokes every function whose ``topic`` annotation names the event:
+the class name, or the EventEx/ExtendedEvent type id, compared exactly (a comma-separated list
+subscribes to several). Topics cannot carry globs or categories, so a route on a type-id glob
+or on every EventEx cannot be expressed and is reported rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._selectors import ManifestError, selectors_for
+
+if TYPE_CHECKING:
+    from .._router import Router
+
+__all__ = ["DEFAULT_GATEWAY", "openfaas_stack", "topics"]
+
+DEFAULT_GATEWAY = "http://gateway.openfaas:8080"
+
+
+def topics(router: Router) -> list[str]:
+    """The exact event names the router subscribes to, sorted.
+
+    Raises:
+        ManifestError: a catch-all, a type-id glob or a whole category (not expressible).
+    """
+    names: list[str] = []
+    for selector in selectors_for(router):
+        if selector.everything:
+            raise ManifestError(
+                "OpenFaaS topics are exact event names: a catch-all route ('*' or a default "
+                "handler) cannot be subscribed; route the event names instead"
+            )
+        if selector.name is None or selector.glob:
+            if selector.categories == ("eventex", "extendedevent") and selector.glob:
+                # The type-id side of a class-name glob: nothing concrete to subscribe.
+                continue
+            raise ManifestError(
+                f"OpenFaaS topics are exact event names: {selector.label!r} cannot be "
+                "subscribed; list its EventEx/ExtendedEvent type ids instead"
+            )
+        names.append(selector.name)
+    return sorted(set(names))
+
+
+def openfaas_stack(
+    router: Router,
+    *,
+    name: str,
+    image: str,
+    gateway: str = DEFAULT_GATEWAY,
+    handler: str = "./handler",
+    environment: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The ``stack.yml`` document (provider ``openfaas``, template ``python3-http``).
+
+    Raises:
+        ManifestError: the routes cannot be expressed as OpenFaaS topics.
+    """
+    function: dict[str, Any] = {
+        "lang": "python3-http",
+        "handler": handler,
+        "image": image,
+        "annotations": {"topic": ",".join(topics(router))},
+    }
+    if environment:
+        function["environment"] = {k: str(environment[k]) for k in sorted(environment)}
+    return {
+        "version": "1.0",
+        "provider": {"name": "openfaas", "gateway": gateway},
+        "functions": {name: function},
+    }

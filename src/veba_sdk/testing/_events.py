@@ -1,0 +1,565 @@
+"""Realistic vCenter events and the exact envelopes VEBA's producers wrap them in.
+
+:func:`make_event` builds a typed event of any catalogue class (or an EventEx/ExtendedEvent by
+type id) with the values vCenter fills in; :func:`to_cloudevent`, :func:`to_eventbridge` and
+:func:`to_openfaas` wrap it the way the event router or the VSphereSource deliver it, so a test
+exercises the same bytes a deployed function receives.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape, quoteattr
+
+from .._router import _suggest
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..events import Event
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "VSPHERE_API_VERSION",
+    "event_name",
+    "make_event",
+    "send",
+    "to_cloudevent",
+    "to_eventbridge",
+    "to_openfaas",
+]
+
+DEFAULT_SOURCE = "https://vcenter.vsphere.local/sdk"
+VSPHERE_API_VERSION = "8.0.3.0"
+DEFAULT_USER = "VSPHERE.LOCAL\\Administrator"
+DEFAULT_TYPE_IDS = {
+    "EventEx": "com.vmware.vc.HA.ClusterFailoverActionCompletedEvent",
+    "ExtendedEvent": "com.vmware.vcIntegrity.ScanStart",
+}
+_CATEGORY = {"EventEx": "eventex", "ExtendedEvent": "extendedevent"}
+PRODUCERS = ("router", "vsphere-source")
+MODES = ("binary", "structured")
+ENCODINGS = ("json", "xml")
+
+# The entity arguments vCenter fills in, by the nearest base class of the event.
+_ENTITIES: dict[str, tuple[str, ...]] = {
+    "VmEvent": ("datacenter", "compute_resource", "host", "vm", "ds"),
+    "HostEvent": ("datacenter", "compute_resource", "host"),
+    "ClusterEvent": ("datacenter", "compute_resource"),
+    "DatastoreEvent": ("datacenter", "ds"),
+    "DvsEvent": ("datacenter", "dvs"),
+    "DatacenterEvent": ("datacenter",),
+    "EventEx": ("datacenter", "compute_resource"),
+    "ResourcePoolEvent": ("datacenter", "compute_resource"),
+    "AlarmEvent": ("datacenter",),
+}
+
+# Plausible inventory: argument type -> (entity name, MoRef type, MoRef value).
+_INVENTORY: dict[str, tuple[str, str, str]] = {
+    "DatacenterEventArgument": ("Datacenter", "Datacenter", "datacenter-3"),
+    "ComputeResourceEventArgument": ("Cluster-01", "ClusterComputeResource", "domain-c8"),
+    "HostEventArgument": ("esx01.vsphere.local", "HostSystem", "host-19"),
+    "VmEventArgument": ("web-01", "VirtualMachine", "vm-42"),
+    "DatastoreEventArgument": ("datastore1", "Datastore", "datastore-15"),
+    "NetworkEventArgument": ("VM Network", "Network", "network-17"),
+    "DvsEventArgument": ("DSwitch-01", "VmwareDistributedVirtualSwitch", "dvs-21"),
+    "FolderEventArgument": ("Discovered virtual machine", "Folder", "group-v4"),
+    "ResourcePoolEventArgument": ("Resources", "ResourcePool", "resgroup-9"),
+    "ManagedEntityEventArgument": ("esx01.vsphere.local", "HostSystem", "host-19"),
+    "AlarmEventArgument": ("Host connection and power state", "Alarm", "alarm-1"),
+    "ScheduledTaskEventArgument": ("Nightly snapshot", "ScheduledTask", "schedule-2"),
+    "TgwEventArgument": ("tgw-01", "TransitGateway", "tgw-1"),
+}
+_MOREF_TYPES = {
+    "alarm": ("Alarm", "alarm-1"),
+    "managedObject": ("HostSystem", "host-19"),
+    "entity": ("HostSystem", "host-19"),
+    "profile": ("HostProfile", "hostprofile-1"),
+}
+_STRINGS = {
+    "user_name": DEFAULT_USER,
+    "severity": "info",
+    "message": "",
+    "object_type": "ClusterComputeResource",
+    "object_id": "domain-c8",
+    "object_name": "Cluster-01",
+    "change_tag": "",
+}
+
+
+def _catalogue() -> tuple[Any, Any, Any]:
+    from ..events._catalogue import ARGUMENTS, EVENTS
+    from ..events._models import all_fields
+
+    return EVENTS, ARGUMENTS, all_fields
+
+
+def event_name(event: Event) -> str:
+    """The name a producer puts on the wire: the class name, or the EventEx/ExtendedEvent id."""
+    category = _category_of(event)
+    if category != "event":
+        type_id = getattr(event, "event_type_id", None)
+        if type_id:
+            return str(type_id)
+    return str(event.class_name)
+
+
+def _category_of(event: Event) -> str:
+    from ..events import ancestors
+
+    try:
+        chain = ancestors(type(event).__name__)
+    except KeyError:
+        return "event"
+    for class_name, category in _CATEGORY.items():
+        if class_name in chain:
+            return category
+    return "event"
+
+
+def _words(class_name: str) -> str:
+    base = class_name[:-5] if class_name.endswith("Event") else class_name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", base).lower()
+
+
+def _default_value(field_name: str, camel: str, kind: str, optional: bool, since: str) -> Any:
+    """A plausible value for one field of a freshly made event (python names, nested)."""
+    if kind.startswith("list:"):
+        return []
+    if kind == "int":
+        return 1
+    if kind == "float":
+        return 0.0
+    if kind == "bool":
+        return False
+    if kind == "datetime":
+        return datetime.now(timezone.utc)
+    if kind == "str":
+        if field_name in _STRINGS:
+            return _STRINGS[field_name]
+        return None if optional else ""
+    if kind == "moref":
+        mo_type, mo_value = _MOREF_TYPES.get(camel, ("ManagedEntity", "entity-1"))
+        return {"type": mo_type, "value": mo_value}
+    if kind in ("mapping", "any"):
+        return None
+    return None if optional else _argument(kind)
+
+
+def _argument(kind: str) -> dict[str, Any] | None:
+    """A filled-in argument object (python names), e.g. a ``HostEventArgument``."""
+    _events, arguments, all_fields = _catalogue()
+    if kind not in arguments:
+        return None
+    inventory = _INVENTORY.get(kind)
+    out: dict[str, Any] = {}
+    for field in all_fields(kind):
+        py, _pascal, camel, field_kind, optional, since = field
+        if field_kind == "moref" and inventory is not None:
+            out[py] = {"type": inventory[1], "value": inventory[2]}
+        elif py == "name" and inventory is not None:
+            out[py] = inventory[0]
+        else:
+            out[py] = _default_value(py, camel, field_kind, optional, since)
+    return out
+
+
+def _base_tree(class_name: str) -> dict[str, Any]:
+    """Every field of a class with vCenter-like defaults, keyed by python name."""
+    from ..events import ancestors
+
+    _events, _arguments, all_fields = _catalogue()
+    chain = ancestors(class_name)
+    entities = next((_ENTITIES[c] for c in chain if c in _ENTITIES), ())
+    key = random.randint(10_000, 99_999_999)  # noqa: S311 - test data, not security
+    tree: dict[str, Any] = {}
+    for field in all_fields(class_name):
+        py, _pascal, camel, kind, optional, since = field
+        if py in ("key", "chain_id"):
+            tree[py] = key
+        elif py in ("datacenter", "compute_resource", "host", "vm", "ds", "net", "dvs", "tgw"):
+            tree[py] = _argument(kind) if py in entities else None
+        elif py in ("full_formatted_message", "audit_id"):
+            tree[py] = None
+        else:
+            tree[py] = _default_value(py, camel, kind, optional, since)
+    if class_name in DEFAULT_TYPE_IDS:
+        tree["event_type_id"] = DEFAULT_TYPE_IDS[class_name]
+    return tree
+
+
+def _plain(value: Any) -> Any:
+    """Model instances given as overrides, as nested python-name mappings."""
+    if hasattr(value, "__attrs_attrs__"):
+        return {
+            a.name: _plain(getattr(value, a.name))
+            for a in value.__attrs_attrs__
+            if a.name not in ("extra", "class_name")
+        }
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _merge(tree: dict[str, Any], path: list[str], value: Any, known: Mapping[str, str]) -> None:
+    """Set ``tree[path]``, merging mappings; ``known`` maps field names to kinds (checked)."""
+    _events, arguments, all_fields = _catalogue()
+    head = path[0]
+    if known and head not in known:
+        raise TypeError(f"no field {head!r}; fields are: {', '.join(sorted(known))}")
+    kind = known.get(head, "any")
+    if len(path) > 1:
+        child = tree.get(head)
+        if not isinstance(child, dict):
+            child = _argument(kind) if kind in arguments else {}
+            tree[head] = child
+        sub_known = {f[0]: f[3] for f in all_fields(kind)} if kind in arguments else {}
+        if kind == "moref":
+            sub_known = {"type": "str", "value": "str", "server_guid": "str"}
+        _merge(child, path[1:], value, sub_known)
+        return
+    value = _plain(value)
+    current = tree.get(head)
+    if isinstance(value, Mapping) and isinstance(current, dict) and kind not in ("mapping", "any"):
+        for sub, sub_value in value.items():
+            _merge(current, [sub], sub_value, {})
+    else:
+        tree[head] = value
+
+
+def _describe(tree: Mapping[str, Any], class_name: str) -> str:
+    """A FullFormattedMessage in vCenter's manner, from the event's entities."""
+    if class_name in DEFAULT_TYPE_IDS:
+        type_id = tree.get("event_type_id") or class_name
+        target = tree.get("object_name") or "Cluster-01"
+        return f"{type_id} on {target}"
+    text = _words(class_name)
+    text = text[:1].upper() + text[1:]
+    for field, label in (("vm", "VM"), ("host", "host"), ("ds", "datastore"), ("dvs", "switch"),
+                         ("compute_resource", "cluster"), ("datacenter", "datacenter")):
+        argument = tree.get(field)
+        if isinstance(argument, Mapping) and argument.get("name"):
+            return f"{text}: {label} {argument['name']}"
+    return text
+
+
+def _wire(tree: Any, kind: str) -> Any:
+    """Python-name values to the lowerCamel wire shape the parser reads."""
+    _events, arguments, all_fields = _catalogue()
+    if tree is None:
+        return None
+    if kind.startswith("list:"):
+        return [_wire(v, kind[5:]) for v in tree]
+    if kind == "datetime" and isinstance(tree, datetime):
+        return _format_time(tree)
+    if kind == "moref" and isinstance(tree, Mapping):
+        mo = {"type": tree.get("type", ""), "value": tree.get("value", "")}
+        if tree.get("server_guid"):
+            mo["serverGuid"] = tree["server_guid"]
+        return mo
+    if kind in arguments and isinstance(tree, Mapping):
+        fields = {f[0]: f for f in all_fields(kind)}
+        return {
+            (fields[k][2] if k in fields else k): (_wire(v, fields[k][3]) if k in fields else v)
+            for k, v in tree.items()
+        }
+    return tree
+
+
+def _format_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def make_event(name: str, **overrides: Any) -> Event:
+    """A realistic typed event of any catalogue class, or an EventEx by type id.
+
+    Args:
+        name: a class name (``"EnteredMaintenanceModeEvent"``) or an EventEx type id
+            (``"com.vmware.vc.HA.ClusterFailoverActionCompletedEvent"``). For an
+            ExtendedEvent by id, use ``make_event("ExtendedEvent", event_type_id=...)``.
+        **overrides: field values by python name. Nested fields either as
+            ``host__name="esx01"`` or ``host={"name": "esx01"}`` (merged into the defaults).
+
+    Returns:
+        The typed event, with a random key (and the same chain id), ``created_time`` now in
+        UTC, user ``VSPHERE.LOCAL\\Administrator``, the entities vCenter fills for the class
+        with plausible names and MoRefs, and a ``full_formatted_message``.
+
+    Raises:
+        KeyError: ``name`` is no event class (with suggestions).
+        TypeError: an override names no field of the class.
+    """
+    from ..events import is_event_class, parse_event
+
+    events, _arguments, all_fields = _catalogue()
+    class_name = name
+    if "." in name and not is_event_class(name):
+        class_name = "EventEx"
+    elif not is_event_class(name):
+        raise KeyError(f"{name!r} is not a vCenter event class{_suggest(name)}")
+    tree = _base_tree(class_name)
+    if class_name != name:
+        tree["event_type_id"] = name
+    fields = all_fields(class_name)
+    known = {f[0]: f[3] for f in fields}
+    message_given = False
+    for key, value in overrides.items():
+        path = key.split("__")
+        message_given = message_given or path[0] == "full_formatted_message"
+        _merge(tree, path, value, known)
+    if not message_given:
+        tree["full_formatted_message"] = _describe(tree, class_name)
+    payload = {f[2]: _wire(tree.get(f[0]), f[3]) for f in fields}
+    return parse_event(payload, name=class_name)
+
+
+# -- envelopes -----------------------------------------------------------------------------
+
+
+def _percent(value: str) -> str:
+    """Percent-encode a header value as the CloudEvents HTTP binding asks."""
+    out = []
+    for char in value:
+        if char in ' "%' or not ("\u0021" <= char <= "\u007e"):
+            out.extend(f"%{b:02X}" for b in char.encode("utf-8"))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _xml_value(tag: str, value: Any, kind: str, parts: list[str]) -> None:
+    _events, arguments, _all_fields = _catalogue()
+    if value is None:
+        return
+    if kind.startswith("list:"):
+        for item in value:
+            _xml_value(tag, item, kind[5:], parts)
+        return
+    if kind == "moref" and isinstance(value, Mapping):
+        guid = value.get("serverGuid")
+        extra = f" serverGuid={quoteattr(str(guid))}" if guid else ""
+        parts.append(
+            f"<{tag} type={quoteattr(str(value.get('type', '')))}{extra}>"
+            f"{escape(str(value.get('value', '')))}</{tag}>"
+        )
+        return
+    if kind in arguments and isinstance(value, Mapping):
+        parts.append(f"<{tag}>")
+        _xml_fields(value, kind, parts)
+        parts.append(f"</{tag}>")
+        return
+    if isinstance(value, Mapping):
+        parts.append(f"<{tag}>")
+        for key, item in value.items():
+            if key != "_typeName":
+                _xml_value(key, item, "any", parts)
+        parts.append(f"</{tag}>")
+        return
+    if isinstance(value, list):
+        for item in value:
+            _xml_value(tag, item, "any", parts)
+        return
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    else:
+        text = str(value)
+    parts.append(f"<{tag}>{escape(text)}</{tag}>")
+
+
+def _xml_fields(mapping: Mapping[str, Any], class_name: str, parts: list[str]) -> None:
+    _events, _arguments, all_fields = _catalogue()
+    kinds = {f[2]: f[3] for f in all_fields(class_name)}
+    for key, value in mapping.items():
+        _xml_value(key, value, kinds.get(key, "any"), parts)
+
+
+def to_xml(event: Event) -> str:
+    """The event as VSphereSource's XML payload (govmomi ``xml.Marshal``: lowerCamel elements).
+
+    The inverse of the parser's XML reader: the root element is the class name, MoRefs are
+    ``<host type="HostSystem">host-19</host>``, lists repeat their element, nil is left out.
+    """
+    from ..events import to_dict
+
+    class_name = type(event).__name__
+    parts = [f'<{class_name} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">']
+    _xml_fields(to_dict(event, style="camel"), class_name, parts)
+    parts.append(f"</{class_name}>")
+    return "".join(parts)
+
+
+def _attributes(event: Event, producer: str, source: str) -> dict[str, str]:
+    if producer not in PRODUCERS:
+        raise ValueError(f"producer must be one of {', '.join(PRODUCERS)}, not {producer!r}")
+    name = event_name(event)
+    category = _category_of(event)
+    created = getattr(event, "created_time", None) or datetime.now(timezone.utc)
+    attributes = {"specversion": "1.0"}
+    if producer == "router":
+        attributes.update(
+            id=str(uuid.uuid4()),
+            source=source,
+            type=f"com.vmware.event.router/{category}",
+            subject=name,
+        )
+    else:
+        attributes.update(
+            id=str(getattr(event, "key", None) or random.randint(10_000, 99_999_999)),  # noqa: S311
+            source=source,
+            type=f"com.vmware.vsphere.{name}.v0",
+            eventclass=category,
+        )
+    attributes["time"] = _format_time(created)
+    attributes["vsphereapiversion"] = VSPHERE_API_VERSION
+    return attributes
+
+
+def to_cloudevent(
+    event: Event,
+    producer: str = "router",
+    mode: str = "binary",
+    encoding: str = "json",
+    *,
+    source: str = DEFAULT_SOURCE,
+) -> tuple[dict[str, str], bytes]:
+    """Headers and body of the HTTP request a producer sends for ``event``.
+
+    Args:
+        event: a typed event (:func:`make_event`, or parsed).
+        producer: ``"router"`` (event router v0.7+: ``type`` ``com.vmware.event.router/<category>``,
+            name in ``subject``, random UUID ``id``) or ``"vsphere-source"`` (``type``
+            ``com.vmware.vsphere.<name>.v0``, ``id`` = the event key, ``eventclass``).
+        mode: ``"binary"`` (``ce-*`` headers) or ``"structured"``
+            (``application/cloudevents+json``).
+        encoding: ``"json"``, or ``"xml"`` (VSphereSource without ``payloadEncoding``).
+        source: the vCenter SDK URL.
+
+    Raises:
+        ValueError: an unknown producer, mode or encoding, or XML from the event router
+            (which only sends JSON).
+    """
+    from ..events import to_dict
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
+    if encoding == "xml" and producer == "router":
+        raise ValueError("the event router sends JSON only; XML comes from the VSphereSource")
+    attributes = _attributes(event, producer, source)
+    if encoding == "xml":
+        content_type = "application/xml"
+        data: Any = to_xml(event)
+    else:
+        content_type = "application/json"
+        data = to_dict(event, style="pascal")
+    if mode == "structured":
+        document = dict(attributes, datacontenttype=content_type, data=data)
+        body = json.dumps(document, separators=(",", ":")).encode("utf-8")
+        return {"content-type": "application/cloudevents+json"}, body
+    headers = {f"ce-{k}": _percent(v) for k, v in attributes.items()}
+    headers["content-type"] = content_type
+    body = data.encode("utf-8") if isinstance(data, str) else json.dumps(data).encode("utf-8")
+    return headers, body
+
+
+def _structured(event: Event, source: str) -> dict[str, Any]:
+    from ..events import to_dict
+
+    attributes: dict[str, Any] = _attributes(event, "router", source)
+    attributes["datacontenttype"] = "application/json"
+    attributes["data"] = to_dict(event, style="pascal")
+    return attributes
+
+
+def to_eventbridge(
+    event: Event,
+    *,
+    source: str = DEFAULT_SOURCE,
+    account: str = "123456789012",
+    region: str = "us-west-1",
+) -> dict[str, Any]:
+    """The EventBridge event Lambda receives from VEBA's EventBridge processor.
+
+    ``detail`` is the structured CloudEvent (the router format), ``detail-type`` its subject
+    (the event name) and ``source`` the vCenter URL.
+    """
+    detail = _structured(event, source)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail["subject"],
+        "source": source,
+        "account": account,
+        "time": detail["time"].split(".")[0].rstrip("Z") + "Z",
+        "region": region,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def to_openfaas(event: Event, *, source: str = DEFAULT_SOURCE) -> dict[str, Any]:
+    """The python3-http template's ``event`` for what VEBA's OpenFaaS processor posts.
+
+    The body is the structured CloudEvent JSON (the router format) sent as plain
+    ``application/json``: no CloudEvents content type, no ``ce-`` headers.
+    """
+    body = json.dumps(_structured(event, source), separators=(",", ":")).encode("utf-8")
+    return {
+        "body": body,
+        "headers": {"Content-Type": "application/json", "Content-Length": str(len(body))},
+        "method": "POST",
+        "query": {},
+        "path": "/",
+    }
+
+
+def send(
+    url: str,
+    event: Event,
+    *,
+    producer: str = "router",
+    mode: str = "binary",
+    encoding: str = "json",
+    platform: str = "knative",
+    source: str = DEFAULT_SOURCE,
+    client: httpx.Client | None = None,
+    timeout: float = 10.0,
+) -> httpx.Response:
+    """POST ``event`` to a function as the chosen producer and platform deliver it.
+
+    ``platform="openfaas"`` posts the structured JSON as VEBA's OpenFaaS processor does
+    (``producer``, ``mode`` and ``encoding`` must then be the defaults); ``"knative"`` posts
+    :func:`to_cloudevent`'s request. Returns the :class:`httpx.Response`.
+
+    Raises:
+        ValueError: an unknown platform, or options the platform never sends.
+    """
+    import httpx
+
+    if platform == "openfaas":
+        if producer != "router" or encoding != "json":
+            raise ValueError("VEBA's OpenFaaS processor sends the event router's JSON format only")
+        request = to_openfaas(event, source=source)
+        headers: dict[str, str] = {"content-type": "application/json"}
+        body: bytes = request["body"]
+    elif platform == "knative":
+        headers, body = to_cloudevent(event, producer, mode, encoding, source=source)
+    else:
+        raise ValueError(f"platform must be 'knative' or 'openfaas', not {platform!r}")
+    if client is not None:
+        return client.post(url, content=body, headers=headers)
+    with httpx.Client(timeout=timeout) as own:
+        return own.post(url, content=body, headers=headers)
