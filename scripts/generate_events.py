@@ -37,10 +37,10 @@ HEADER = (
     "# Regenerate with: python scripts/generate_events.py\n"
 )
 
-# Model classes are frozen attrs classes: the measured build-cost difference against mutable
-# classes is recorded in docs/performance.md ("Event parsing").
-DECORATOR_EVENT = "@attrs.frozen(kw_only=True)"
-DECORATOR_ARGUMENT = "@attrs.frozen"
+# Model classes are mutable slotted attrs classes: building a frozen one costs several times
+# more (numbers in docs/performance.md, "Event parsing"). The MoRef is hashable by value.
+DECORATOR_EVENT = "@attrs.define(kw_only=True)"
+DECORATOR_ARGUMENT = "@attrs.define"
 
 # Small vim.event data objects the events carry, besides the EventArgument family.
 EXTRA_ARGUMENT_TYPES = (
@@ -240,19 +240,13 @@ def py_type(kind: str) -> str:
     return PY_TYPES.get(kind, kind)
 
 
-def hashable(kind: str) -> bool:
-    base = kind[5:] if kind.startswith("list:") else kind
-    return base not in ("any", "mapping")
-
-
 def render_class(r: ClassRow, decorator: str, fields_note: str) -> list[str]:
     base = f"({r.parent})" if r.parent else ""
     out = ["", "", decorator, f"class {r.name}{base}:"]
     out.append(f'    """vSphere ``{r.name}`` (since vSphere API {r.since}).{fields_note}"""')
     for f in r.fields:
         t = py_type(f.kind)
-        default = "None" if hashable(f.kind) else "attrs.field(default=None, hash=False)"
-        out.append(f"    {f.name}: {t} | None = {default}")
+        out.append(f"    {f.name}: {t} | None = None")
         req = "optional" if f.optional else "required in the API, may still be empty"
         doc = f"``{f.pascal}`` / ``{f.camel}``: {f.kind}; {req}; since vSphere API {f.since}."
         out.append(f'    """{doc}"""')
@@ -300,7 +294,7 @@ def render_classes(events: list[ClassRow], arguments: list[ClassRow]) -> str:
         "]",
         "",
         "",
-        "@attrs.frozen",
+        "@attrs.define(unsafe_hash=True)",
         "class ManagedObjectReference:",
         '    """A vSphere managed object reference, e.g. ``("HostSystem", "host-19")``."""',
         "",
@@ -318,7 +312,7 @@ def render_classes(events: list[ClassRow], arguments: list[ClassRow]) -> str:
         lines += render_class(r, DECORATOR_EVENT, note)
         if r.name == "Event":
             lines += [
-                "    extra: dict[str, Any] = attrs.field(factory=dict, hash=False)",
+                "    extra: dict[str, Any] = attrs.field(factory=dict)",
                 '    """Wire fields not declared here (or not readable), by wire name."""',
                 "    class_name: str = attrs.field(",
                 "        default=attrs.Factory(lambda self: type(self).__name__, takes_self=True)",

@@ -484,7 +484,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.define(unsafe_hash=True)
 class ManagedObjectReference:
     """A vSphere managed object reference, e.g. ``("HostSystem", "host-19")``."""
 
@@ -496,26 +496,26 @@ class ManagedObjectReference:
     """The vCenter instance uuid, when the producer sent one."""
 
 
-@attrs.frozen
+@attrs.define
 class EventArgument:
     """vSphere ``EventArgument`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen
+@attrs.define
 class EntityEventArgument(EventArgument):
     """vSphere ``EntityEventArgument`` (since vSphere API 2.0)."""
     name: str | None = None
     """``Name`` / ``name``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class AlarmEventArgument(EntityEventArgument):
     """vSphere ``AlarmEventArgument`` (since vSphere API 2.0)."""
     alarm: ManagedObjectReference | None = None
     """``Alarm`` / ``alarm``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class ChangesInfoEventArgument:
     """vSphere ``ChangesInfoEventArgument`` (since vSphere API 6.5)."""
     modified: str | None = None
@@ -526,35 +526,35 @@ class ChangesInfoEventArgument:
     """``Deleted`` / ``deleted``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen
+@attrs.define
 class ComputeResourceEventArgument(EntityEventArgument):
     """vSphere ``ComputeResourceEventArgument`` (since vSphere API 2.0)."""
     compute_resource: ManagedObjectReference | None = None
     """``ComputeResource`` / ``computeResource``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class DatacenterEventArgument(EntityEventArgument):
     """vSphere ``DatacenterEventArgument`` (since vSphere API 2.0)."""
     datacenter: ManagedObjectReference | None = None
     """``Datacenter`` / ``datacenter``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class DatastoreEventArgument(EntityEventArgument):
     """vSphere ``DatastoreEventArgument`` (since vSphere API 2.0)."""
     datastore: ManagedObjectReference | None = None
     """``Datastore`` / ``datastore``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class DvsEventArgument(EntityEventArgument):
     """vSphere ``DvsEventArgument`` (since vSphere API 4.0)."""
     dvs: ManagedObjectReference | None = None
     """``Dvs`` / ``dvs``: moref; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen
+@attrs.define
 class DvsOutOfSyncHostArgument:
     """vSphere ``DvsOutOfSyncHostArgument`` (since vSphere API 4.0)."""
     out_of_sync_host: HostEventArgument | None = None
@@ -563,7 +563,7 @@ class DvsOutOfSyncHostArgument:
     """``ConfigParamters`` / ``configParamters``: list:str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen
+@attrs.define
 class ExtendedEventPair:
     """vSphere ``ExtendedEventPair`` (since vSphere API 2.5)."""
     key: str | None = None
@@ -572,44 +572,44 @@ class ExtendedEventPair:
     """``Value`` / ``value``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen
+@attrs.define
 class FolderEventArgument(EntityEventArgument):
     """vSphere ``FolderEventArgument`` (since vSphere API 2.0)."""
     folder: ManagedObjectReference | None = None
     """``Folder`` / ``folder``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class HostEventArgument(EntityEventArgument):
     """vSphere ``HostEventArgument`` (since vSphere API 2.0)."""
     host: ManagedObjectReference | None = None
     """``Host`` / ``host``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class KeyAnyValue:
     """vSphere ``KeyAnyValue`` (since vSphere API 2.0)."""
     key: str | None = None
     """``Key`` / ``key``: str; required in the API, may still be empty; since vSphere API 2.0."""
-    value: Any | None = attrs.field(default=None, hash=False)
+    value: Any | None = None
     """``Value`` / ``value``: any; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class ManagedEntityEventArgument(EntityEventArgument):
     """vSphere ``ManagedEntityEventArgument`` (since vSphere API 2.0)."""
     entity: ManagedObjectReference | None = None
     """``Entity`` / ``entity``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class NetworkEventArgument(EntityEventArgument):
     """vSphere ``NetworkEventArgument`` (since vSphere API 4.0)."""
     network: ManagedObjectReference | None = None
     """``Network`` / ``network``: moref; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen
+@attrs.define
 class ProfileEventArgument(EventArgument):
     """vSphere ``ProfileEventArgument`` (since vSphere API 4.0)."""
     profile: ManagedObjectReference | None = None
@@ -618,14 +618,14 @@ class ProfileEventArgument(EventArgument):
     """``Name`` / ``name``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen
+@attrs.define
 class ResourcePoolEventArgument(EntityEventArgument):
     """vSphere ``ResourcePoolEventArgument`` (since vSphere API 2.0)."""
     resource_pool: ManagedObjectReference | None = None
     """``ResourcePool`` / ``resourcePool``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class RoleEventArgument(EventArgument):
     """vSphere ``RoleEventArgument`` (since vSphere API 2.0)."""
     role_id: int | None = None
@@ -634,37 +634,37 @@ class RoleEventArgument(EventArgument):
     """``Name`` / ``name``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class ScheduledTaskEventArgument(EntityEventArgument):
     """vSphere ``ScheduledTaskEventArgument`` (since vSphere API 2.0)."""
     scheduled_task: ManagedObjectReference | None = None
     """``ScheduledTask`` / ``scheduledTask``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class TgwEventArgument(EntityEventArgument):
     """vSphere ``TgwEventArgument`` (since vSphere API 9.1)."""
     tgw: ManagedObjectReference | None = None
     """``Tgw`` / ``tgw``: moref; required in the API, may still be empty; since vSphere API 9.1."""
 
 
-@attrs.frozen
+@attrs.define
 class VmEventArgument(EntityEventArgument):
     """vSphere ``VmEventArgument`` (since vSphere API 2.0)."""
     vm: ManagedObjectReference | None = None
     """``Vm`` / ``vm``: moref; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen
+@attrs.define
 class VnicPortArgument:
     """vSphere ``VnicPortArgument`` (since vSphere API 4.0)."""
     vnic: str | None = None
     """``Vnic`` / ``vnic``: str; required in the API, may still be empty; since vSphere API 4.0."""
-    port: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    port: dict[str, Any] | None = None
     """``Port`` / ``port``: mapping; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class Event:
     """vSphere ``Event`` (since vSphere API 2.0)."""
     key: int | None = None
@@ -697,7 +697,7 @@ class Event:
     """``ChangeTag`` / ``changeTag``: str; optional; since vSphere API 4.0."""
     audit_id: str | None = None
     """``AuditId`` / ``auditId``: str; optional; since vSphere API 9.1."""
-    extra: dict[str, Any] = attrs.field(factory=dict, hash=False)
+    extra: dict[str, Any] = attrs.field(factory=dict)
     """Wire fields not declared here (or not readable), by wire name."""
     class_name: str = attrs.field(
         default=attrs.Factory(lambda self: type(self).__name__, takes_self=True)
@@ -705,21 +705,21 @@ class Event:
     """The wire class name parsed; differs from the class for unknown names."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostEvent(Event):
     """vSphere ``HostEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AccountCreatedEvent(HostEvent):
     """vSphere ``AccountCreatedEvent`` (since vSphere API 2.0)."""
-    spec: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    spec: dict[str, Any] | None = None
     """``Spec`` / ``spec``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
     group: bool | None = None
     """``Group`` / ``group``: bool; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AccountRemovedEvent(HostEvent):
     """vSphere ``AccountRemovedEvent`` (since vSphere API 2.0)."""
     account: str | None = None
@@ -728,10 +728,10 @@ class AccountRemovedEvent(HostEvent):
     """``Group`` / ``group``: bool; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AccountUpdatedEvent(HostEvent):
     """vSphere ``AccountUpdatedEvent`` (since vSphere API 2.0)."""
-    spec: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    spec: dict[str, Any] | None = None
     """``Spec`` / ``spec``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
     group: bool | None = None
     """``Group`` / ``group``: bool; required in the API, may still be empty; since vSphere API 2.0."""
@@ -739,19 +739,19 @@ class AccountUpdatedEvent(HostEvent):
     """``PrevDescription`` / ``prevDescription``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AdminPasswordNotChangedEvent(HostEvent):
     """vSphere ``AdminPasswordNotChangedEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmEvent(Event):
     """vSphere ``AlarmEvent`` (since vSphere API 2.0)."""
     alarm: AlarmEventArgument | None = None
     """``Alarm`` / ``alarm``: AlarmEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmAcknowledgedEvent(AlarmEvent):
     """vSphere ``AlarmAcknowledgedEvent`` (since vSphere API 5.0)."""
     source: ManagedEntityEventArgument | None = None
@@ -760,7 +760,7 @@ class AlarmAcknowledgedEvent(AlarmEvent):
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmActionTriggeredEvent(AlarmEvent):
     """vSphere ``AlarmActionTriggeredEvent`` (since vSphere API 2.0)."""
     source: ManagedEntityEventArgument | None = None
@@ -769,7 +769,7 @@ class AlarmActionTriggeredEvent(AlarmEvent):
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmClearedEvent(AlarmEvent):
     """vSphere ``AlarmClearedEvent`` (since vSphere API 5.0)."""
     source: ManagedEntityEventArgument | None = None
@@ -780,14 +780,14 @@ class AlarmClearedEvent(AlarmEvent):
     """``From`` / ``from``: str; required in the API, may still be empty; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmCreatedEvent(AlarmEvent):
     """vSphere ``AlarmCreatedEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmEmailCompletedEvent(AlarmEvent):
     """vSphere ``AlarmEmailCompletedEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
@@ -796,18 +796,18 @@ class AlarmEmailCompletedEvent(AlarmEvent):
     """``To`` / ``to``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmEmailFailedEvent(AlarmEvent):
     """vSphere ``AlarmEmailFailedEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
     to: str | None = None
     """``To`` / ``to``: str; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmReconfiguredEvent(AlarmEvent):
     """vSphere ``AlarmReconfiguredEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
@@ -816,14 +816,14 @@ class AlarmReconfiguredEvent(AlarmEvent):
     """``ConfigChanges`` / ``configChanges``: ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmRemovedEvent(AlarmEvent):
     """vSphere ``AlarmRemovedEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmScriptCompleteEvent(AlarmEvent):
     """vSphere ``AlarmScriptCompleteEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
@@ -832,34 +832,34 @@ class AlarmScriptCompleteEvent(AlarmEvent):
     """``Script`` / ``script``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmScriptFailedEvent(AlarmEvent):
     """vSphere ``AlarmScriptFailedEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
     script: str | None = None
     """``Script`` / ``script``: str; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmSnmpCompletedEvent(AlarmEvent):
     """vSphere ``AlarmSnmpCompletedEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmSnmpFailedEvent(AlarmEvent):
     """vSphere ``AlarmSnmpFailedEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlarmStatusChangedEvent(AlarmEvent):
     """vSphere ``AlarmStatusChangedEvent`` (since vSphere API 2.0)."""
     source: ManagedEntityEventArgument | None = None
@@ -872,80 +872,80 @@ class AlarmStatusChangedEvent(AlarmEvent):
     """``To`` / ``to``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LicenseEvent(Event):
     """vSphere ``LicenseEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AllVirtualMachinesLicensedEvent(LicenseEvent):
     """vSphere ``AllVirtualMachinesLicensedEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class SessionEvent(Event):
     """vSphere ``SessionEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AlreadyAuthenticatedSessionEvent(SessionEvent):
     """vSphere ``AlreadyAuthenticatedSessionEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class AuthorizationEvent(Event):
     """vSphere ``AuthorizationEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class BadUsernameSessionEvent(SessionEvent):
     """vSphere ``BadUsernameSessionEvent`` (since vSphere API 2.0)."""
     ip_address: str | None = None
     """``IpAddress`` / ``ipAddress``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CanceledHostOperationEvent(HostEvent):
     """vSphere ``CanceledHostOperationEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ClusterEvent(Event):
     """vSphere ``ClusterEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ClusterComplianceCheckedEvent(ClusterEvent):
     """vSphere ``ClusterComplianceCheckedEvent`` (since vSphere API 4.0)."""
     profile: ProfileEventArgument | None = None
     """``Profile`` / ``profile``: ProfileEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ClusterCreatedEvent(ClusterEvent):
     """vSphere ``ClusterCreatedEvent`` (since vSphere API 2.0)."""
     parent: FolderEventArgument | None = None
     """``Parent`` / ``parent``: FolderEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ClusterDestroyedEvent(ClusterEvent):
     """vSphere ``ClusterDestroyedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ClusterOvercommittedEvent(ClusterEvent):
     """vSphere ``ClusterOvercommittedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ClusterReconfiguredEvent(ClusterEvent):
     """vSphere ``ClusterReconfiguredEvent`` (since vSphere API 2.0)."""
     config_changes: ChangesInfoEventArgument | None = None
     """``ConfigChanges`` / ``configChanges``: ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ClusterStatusChangedEvent(ClusterEvent):
     """vSphere ``ClusterStatusChangedEvent`` (since vSphere API 2.0)."""
     old_status: str | None = None
@@ -954,12 +954,12 @@ class ClusterStatusChangedEvent(ClusterEvent):
     """``NewStatus`` / ``newStatus``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomFieldEvent(Event):
     """vSphere ``CustomFieldEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomFieldDefEvent(CustomFieldEvent):
     """vSphere ``CustomFieldDefEvent`` (since vSphere API 2.0)."""
     field_key: int | None = None
@@ -968,24 +968,24 @@ class CustomFieldDefEvent(CustomFieldEvent):
     """``Name`` / ``name``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomFieldDefAddedEvent(CustomFieldDefEvent):
     """vSphere ``CustomFieldDefAddedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomFieldDefRemovedEvent(CustomFieldDefEvent):
     """vSphere ``CustomFieldDefRemovedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomFieldDefRenamedEvent(CustomFieldDefEvent):
     """vSphere ``CustomFieldDefRenamedEvent`` (since vSphere API 2.0)."""
     new_name: str | None = None
     """``NewName`` / ``newName``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomFieldValueChangedEvent(CustomFieldEvent):
     """vSphere ``CustomFieldValueChangedEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
@@ -1000,48 +1000,48 @@ class CustomFieldValueChangedEvent(CustomFieldEvent):
     """``PrevState`` / ``prevState``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmEvent(Event):
     """vSphere ``VmEvent`` (since vSphere API 2.0)."""
     template: bool | None = None
     """``Template`` / ``template``: bool; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomizationEvent(VmEvent):
     """vSphere ``CustomizationEvent`` (since vSphere API 2.5)."""
     log_location: str | None = None
     """``LogLocation`` / ``logLocation``: str; optional; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomizationFailed(CustomizationEvent):
     """vSphere ``CustomizationFailed`` (since vSphere API 2.5)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; optional; since vSphere API 7.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomizationLinuxIdentityFailed(CustomizationFailed):
     """vSphere ``CustomizationLinuxIdentityFailed`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomizationNetworkSetupFailed(CustomizationFailed):
     """vSphere ``CustomizationNetworkSetupFailed`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomizationStartedEvent(CustomizationEvent):
     """vSphere ``CustomizationStartedEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomizationSucceeded(CustomizationEvent):
     """vSphere ``CustomizationSucceeded`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomizationSysprepFailed(CustomizationFailed):
     """vSphere ``CustomizationSysprepFailed`` (since vSphere API 2.5)."""
     sysprep_version: str | None = None
@@ -1050,36 +1050,36 @@ class CustomizationSysprepFailed(CustomizationFailed):
     """``SystemVersion`` / ``systemVersion``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class CustomizationUnknownFailure(CustomizationFailed):
     """vSphere ``CustomizationUnknownFailure`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DVPortgroupEvent(Event):
     """vSphere ``DVPortgroupEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DVPortgroupCreatedEvent(DVPortgroupEvent):
     """vSphere ``DVPortgroupCreatedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DVPortgroupDestroyedEvent(DVPortgroupEvent):
     """vSphere ``DVPortgroupDestroyedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DVPortgroupReconfiguredEvent(DVPortgroupEvent):
     """vSphere ``DVPortgroupReconfiguredEvent`` (since vSphere API 4.0)."""
-    config_spec: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    config_spec: dict[str, Any] | None = None
     """``ConfigSpec`` / ``configSpec``: mapping; required in the API, may still be empty; since vSphere API 4.0."""
     config_changes: ChangesInfoEventArgument | None = None
     """``ConfigChanges`` / ``configChanges``: ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DVPortgroupRenamedEvent(DVPortgroupEvent):
     """vSphere ``DVPortgroupRenamedEvent`` (since vSphere API 4.0)."""
     old_name: str | None = None
@@ -1088,68 +1088,68 @@ class DVPortgroupRenamedEvent(DVPortgroupEvent):
     """``NewName`` / ``newName``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasAdmissionControlDisabledEvent(ClusterEvent):
     """vSphere ``DasAdmissionControlDisabledEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasAdmissionControlEnabledEvent(ClusterEvent):
     """vSphere ``DasAdmissionControlEnabledEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasAgentFoundEvent(ClusterEvent):
     """vSphere ``DasAgentFoundEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasAgentUnavailableEvent(ClusterEvent):
     """vSphere ``DasAgentUnavailableEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasClusterIsolatedEvent(ClusterEvent):
     """vSphere ``DasClusterIsolatedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasDisabledEvent(ClusterEvent):
     """vSphere ``DasDisabledEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasEnabledEvent(ClusterEvent):
     """vSphere ``DasEnabledEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasHostFailedEvent(ClusterEvent):
     """vSphere ``DasHostFailedEvent`` (since vSphere API 2.0)."""
     failed_host: HostEventArgument | None = None
     """``FailedHost`` / ``failedHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DasHostIsolatedEvent(ClusterEvent):
     """vSphere ``DasHostIsolatedEvent`` (since vSphere API 2.0)."""
     isolated_host: HostEventArgument | None = None
     """``IsolatedHost`` / ``isolatedHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatacenterEvent(Event):
     """vSphere ``DatacenterEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatacenterCreatedEvent(DatacenterEvent):
     """vSphere ``DatacenterCreatedEvent`` (since vSphere API 2.5)."""
     parent: FolderEventArgument | None = None
     """``Parent`` / ``parent``: FolderEventArgument; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatacenterRenamedEvent(DatacenterEvent):
     """vSphere ``DatacenterRenamedEvent`` (since vSphere API 2.5)."""
     old_name: str | None = None
@@ -1158,14 +1158,14 @@ class DatacenterRenamedEvent(DatacenterEvent):
     """``NewName`` / ``newName``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreEvent(Event):
     """vSphere ``DatastoreEvent`` (since vSphere API 2.0)."""
     datastore: DatastoreEventArgument | None = None
     """``Datastore`` / ``datastore``: DatastoreEventArgument; optional; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreCapacityIncreasedEvent(DatastoreEvent):
     """vSphere ``DatastoreCapacityIncreasedEvent`` (since vSphere API 4.0)."""
     old_capacity: int | None = None
@@ -1174,24 +1174,24 @@ class DatastoreCapacityIncreasedEvent(DatastoreEvent):
     """``NewCapacity`` / ``newCapacity``: int; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreDestroyedEvent(DatastoreEvent):
     """vSphere ``DatastoreDestroyedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreDiscoveredEvent(HostEvent):
     """vSphere ``DatastoreDiscoveredEvent`` (since vSphere API 2.0)."""
     datastore: DatastoreEventArgument | None = None
     """``Datastore`` / ``datastore``: DatastoreEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreDuplicatedEvent(DatastoreEvent):
     """vSphere ``DatastoreDuplicatedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreFileEvent(DatastoreEvent):
     """vSphere ``DatastoreFileEvent`` (since vSphere API 4.0)."""
     target_file: str | None = None
@@ -1202,7 +1202,7 @@ class DatastoreFileEvent(DatastoreEvent):
     """``Succeeded`` / ``succeeded``: bool; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreFileCopiedEvent(DatastoreFileEvent):
     """vSphere ``DatastoreFileCopiedEvent`` (since vSphere API 4.0)."""
     source_datastore: DatastoreEventArgument | None = None
@@ -1211,12 +1211,12 @@ class DatastoreFileCopiedEvent(DatastoreFileEvent):
     """``SourceFile`` / ``sourceFile``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreFileDeletedEvent(DatastoreFileEvent):
     """vSphere ``DatastoreFileDeletedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreFileMovedEvent(DatastoreFileEvent):
     """vSphere ``DatastoreFileMovedEvent`` (since vSphere API 4.0)."""
     source_datastore: DatastoreEventArgument | None = None
@@ -1225,26 +1225,26 @@ class DatastoreFileMovedEvent(DatastoreFileEvent):
     """``SourceFile`` / ``sourceFile``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreIORMReconfiguredEvent(DatastoreEvent):
     """vSphere ``DatastoreIORMReconfiguredEvent`` (since vSphere API 4.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastorePrincipalConfigured(HostEvent):
     """vSphere ``DatastorePrincipalConfigured`` (since vSphere API 2.0)."""
     datastore_principal: str | None = None
     """``DatastorePrincipal`` / ``datastorePrincipal``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreRemovedOnHostEvent(HostEvent):
     """vSphere ``DatastoreRemovedOnHostEvent`` (since vSphere API 2.0)."""
     datastore: DatastoreEventArgument | None = None
     """``Datastore`` / ``datastore``: DatastoreEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreRenamedEvent(DatastoreEvent):
     """vSphere ``DatastoreRenamedEvent`` (since vSphere API 2.0)."""
     old_name: str | None = None
@@ -1253,7 +1253,7 @@ class DatastoreRenamedEvent(DatastoreEvent):
     """``NewName`` / ``newName``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DatastoreRenamedOnHostEvent(HostEvent):
     """vSphere ``DatastoreRenamedOnHostEvent`` (since vSphere API 2.0)."""
     old_name: str | None = None
@@ -1262,106 +1262,106 @@ class DatastoreRenamedOnHostEvent(HostEvent):
     """``NewName`` / ``newName``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsDisabledEvent(ClusterEvent):
     """vSphere ``DrsDisabledEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsEnabledEvent(ClusterEvent):
     """vSphere ``DrsEnabledEvent`` (since vSphere API 2.0)."""
     behavior: str | None = None
     """``Behavior`` / ``behavior``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class EnteredStandbyModeEvent(HostEvent):
     """vSphere ``EnteredStandbyModeEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsEnteredStandbyModeEvent(EnteredStandbyModeEvent):
     """vSphere ``DrsEnteredStandbyModeEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class EnteringStandbyModeEvent(HostEvent):
     """vSphere ``EnteringStandbyModeEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsEnteringStandbyModeEvent(EnteringStandbyModeEvent):
     """vSphere ``DrsEnteringStandbyModeEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ExitStandbyModeFailedEvent(HostEvent):
     """vSphere ``ExitStandbyModeFailedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsExitStandbyModeFailedEvent(ExitStandbyModeFailedEvent):
     """vSphere ``DrsExitStandbyModeFailedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ExitedStandbyModeEvent(HostEvent):
     """vSphere ``ExitedStandbyModeEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsExitedStandbyModeEvent(ExitedStandbyModeEvent):
     """vSphere ``DrsExitedStandbyModeEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ExitingStandbyModeEvent(HostEvent):
     """vSphere ``ExitingStandbyModeEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsExitingStandbyModeEvent(ExitingStandbyModeEvent):
     """vSphere ``DrsExitingStandbyModeEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsInvocationFailedEvent(ClusterEvent):
     """vSphere ``DrsInvocationFailedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsRecoveredFromFailureEvent(ClusterEvent):
     """vSphere ``DrsRecoveredFromFailureEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsResourceConfigureFailedEvent(HostEvent):
     """vSphere ``DrsResourceConfigureFailedEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsResourceConfigureSyncedEvent(HostEvent):
     """vSphere ``DrsResourceConfigureSyncedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsRuleComplianceEvent(VmEvent):
     """vSphere ``DrsRuleComplianceEvent`` (since vSphere API 4.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsRuleViolationEvent(VmEvent):
     """vSphere ``DrsRuleViolationEvent`` (since vSphere API 4.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsSoftRuleViolationEvent(VmEvent):
     """vSphere ``DrsSoftRuleViolationEvent`` (since vSphere API 6.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMigratedEvent(VmEvent):
     """vSphere ``VmMigratedEvent`` (since vSphere API 2.0)."""
     source_host: HostEventArgument | None = None
@@ -1372,22 +1372,22 @@ class VmMigratedEvent(VmEvent):
     """``SourceDatastore`` / ``sourceDatastore``: DatastoreEventArgument; optional; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsVmMigratedEvent(VmMigratedEvent):
     """vSphere ``DrsVmMigratedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmPoweredOnEvent(VmEvent):
     """vSphere ``VmPoweredOnEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DrsVmPoweredOnEvent(VmPoweredOnEvent):
     """vSphere ``DrsVmPoweredOnEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DuplicateIpDetectedEvent(HostEvent):
     """vSphere ``DuplicateIpDetectedEvent`` (since vSphere API 2.5)."""
     duplicate_ip: str | None = None
@@ -1396,66 +1396,66 @@ class DuplicateIpDetectedEvent(HostEvent):
     """``MacAddress`` / ``macAddress``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvpgImportEvent(DVPortgroupEvent):
     """vSphere ``DvpgImportEvent`` (since vSphere API 5.1)."""
     import_type: str | None = None
     """``ImportType`` / ``importType``: str; required in the API, may still be empty; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvpgRestoreEvent(DVPortgroupEvent):
     """vSphere ``DvpgRestoreEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsEvent(Event):
     """vSphere ``DvsEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsCreatedEvent(DvsEvent):
     """vSphere ``DvsCreatedEvent`` (since vSphere API 4.0)."""
     parent: FolderEventArgument | None = None
     """``Parent`` / ``parent``: FolderEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsDestroyedEvent(DvsEvent):
     """vSphere ``DvsDestroyedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsHealthStatusChangeEvent(HostEvent):
     """vSphere ``DvsHealthStatusChangeEvent`` (since vSphere API 5.1)."""
     switch_uuid: str | None = None
     """``SwitchUuid`` / ``switchUuid``: str; required in the API, may still be empty; since vSphere API 5.1."""
-    health_result: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    health_result: dict[str, Any] | None = None
     """``HealthResult`` / ``healthResult``: mapping; optional; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsHostBackInSyncEvent(DvsEvent):
     """vSphere ``DvsHostBackInSyncEvent`` (since vSphere API 4.0)."""
     host_back_in_sync: HostEventArgument | None = None
     """``HostBackInSync`` / ``hostBackInSync``: HostEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsHostJoinedEvent(DvsEvent):
     """vSphere ``DvsHostJoinedEvent`` (since vSphere API 4.0)."""
     host_joined: HostEventArgument | None = None
     """``HostJoined`` / ``hostJoined``: HostEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsHostLeftEvent(DvsEvent):
     """vSphere ``DvsHostLeftEvent`` (since vSphere API 4.0)."""
     host_left: HostEventArgument | None = None
     """``HostLeft`` / ``hostLeft``: HostEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsHostStatusUpdated(DvsEvent):
     """vSphere ``DvsHostStatusUpdated`` (since vSphere API 4.1)."""
     host_member: HostEventArgument | None = None
@@ -1470,21 +1470,21 @@ class DvsHostStatusUpdated(DvsEvent):
     """``NewStatusDetail`` / ``newStatusDetail``: str; optional; since vSphere API 4.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsHostWentOutOfSyncEvent(DvsEvent):
     """vSphere ``DvsHostWentOutOfSyncEvent`` (since vSphere API 4.0)."""
     host_out_of_sync: DvsOutOfSyncHostArgument | None = None
     """``HostOutOfSync`` / ``hostOutOfSync``: DvsOutOfSyncHostArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsImportEvent(DvsEvent):
     """vSphere ``DvsImportEvent`` (since vSphere API 5.1)."""
     import_type: str | None = None
     """``ImportType`` / ``importType``: str; required in the API, may still be empty; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsMergedEvent(DvsEvent):
     """vSphere ``DvsMergedEvent`` (since vSphere API 4.0)."""
     source_dvs: DvsEventArgument | None = None
@@ -1493,70 +1493,70 @@ class DvsMergedEvent(DvsEvent):
     """``DestinationDvs`` / ``destinationDvs``: DvsEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortBlockedEvent(DvsEvent):
     """vSphere ``DvsPortBlockedEvent`` (since vSphere API 4.0)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 4.0."""
     status_detail: str | None = None
     """``StatusDetail`` / ``statusDetail``: str; optional; since vSphere API 4.1."""
-    runtime_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    runtime_info: dict[str, Any] | None = None
     """``RuntimeInfo`` / ``runtimeInfo``: mapping; optional; since vSphere API 5.1."""
     prev_block_state: str | None = None
     """``PrevBlockState`` / ``prevBlockState``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortConnectedEvent(DvsEvent):
     """vSphere ``DvsPortConnectedEvent`` (since vSphere API 4.0)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 4.0."""
-    connectee: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    connectee: dict[str, Any] | None = None
     """``Connectee`` / ``connectee``: mapping; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortCreatedEvent(DvsEvent):
     """vSphere ``DvsPortCreatedEvent`` (since vSphere API 4.0)."""
     port_key: tuple[str, ...] | None = None
     """``PortKey`` / ``portKey``: list:str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortDeletedEvent(DvsEvent):
     """vSphere ``DvsPortDeletedEvent`` (since vSphere API 4.0)."""
     port_key: tuple[str, ...] | None = None
     """``PortKey`` / ``portKey``: list:str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortDisconnectedEvent(DvsEvent):
     """vSphere ``DvsPortDisconnectedEvent`` (since vSphere API 4.0)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 4.0."""
-    connectee: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    connectee: dict[str, Any] | None = None
     """``Connectee`` / ``connectee``: mapping; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortEnteredPassthruEvent(DvsEvent):
     """vSphere ``DvsPortEnteredPassthruEvent`` (since vSphere API 4.1)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 4.1."""
-    runtime_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    runtime_info: dict[str, Any] | None = None
     """``RuntimeInfo`` / ``runtimeInfo``: mapping; optional; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortExitedPassthruEvent(DvsEvent):
     """vSphere ``DvsPortExitedPassthruEvent`` (since vSphere API 4.1)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 4.1."""
-    runtime_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    runtime_info: dict[str, Any] | None = None
     """``RuntimeInfo`` / ``runtimeInfo``: mapping; optional; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortJoinPortgroupEvent(DvsEvent):
     """vSphere ``DvsPortJoinPortgroupEvent`` (since vSphere API 4.0)."""
     port_key: str | None = None
@@ -1567,7 +1567,7 @@ class DvsPortJoinPortgroupEvent(DvsEvent):
     """``PortgroupName`` / ``portgroupName``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortLeavePortgroupEvent(DvsEvent):
     """vSphere ``DvsPortLeavePortgroupEvent`` (since vSphere API 4.0)."""
     port_key: str | None = None
@@ -1578,25 +1578,25 @@ class DvsPortLeavePortgroupEvent(DvsEvent):
     """``PortgroupName`` / ``portgroupName``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortLinkDownEvent(DvsEvent):
     """vSphere ``DvsPortLinkDownEvent`` (since vSphere API 4.0)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 4.0."""
-    runtime_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    runtime_info: dict[str, Any] | None = None
     """``RuntimeInfo`` / ``runtimeInfo``: mapping; optional; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortLinkUpEvent(DvsEvent):
     """vSphere ``DvsPortLinkUpEvent`` (since vSphere API 4.0)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 4.0."""
-    runtime_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    runtime_info: dict[str, Any] | None = None
     """``RuntimeInfo`` / ``runtimeInfo``: mapping; optional; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortReconfiguredEvent(DvsEvent):
     """vSphere ``DvsPortReconfiguredEvent`` (since vSphere API 4.0)."""
     port_key: tuple[str, ...] | None = None
@@ -1605,43 +1605,43 @@ class DvsPortReconfiguredEvent(DvsEvent):
     """``ConfigChanges`` / ``configChanges``: list:ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortRuntimeChangeEvent(DvsEvent):
     """vSphere ``DvsPortRuntimeChangeEvent`` (since vSphere API 5.1)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 5.1."""
-    runtime_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    runtime_info: dict[str, Any] | None = None
     """``RuntimeInfo`` / ``runtimeInfo``: mapping; required in the API, may still be empty; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortUnblockedEvent(DvsEvent):
     """vSphere ``DvsPortUnblockedEvent`` (since vSphere API 4.0)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 4.0."""
-    runtime_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    runtime_info: dict[str, Any] | None = None
     """``RuntimeInfo`` / ``runtimeInfo``: mapping; optional; since vSphere API 5.1."""
     prev_block_state: str | None = None
     """``PrevBlockState`` / ``prevBlockState``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsPortVendorSpecificStateChangeEvent(DvsEvent):
     """vSphere ``DvsPortVendorSpecificStateChangeEvent`` (since vSphere API 5.1)."""
     port_key: str | None = None
     """``PortKey`` / ``portKey``: str; required in the API, may still be empty; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsReconfiguredEvent(DvsEvent):
     """vSphere ``DvsReconfiguredEvent`` (since vSphere API 4.0)."""
-    config_spec: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    config_spec: dict[str, Any] | None = None
     """``ConfigSpec`` / ``configSpec``: mapping; required in the API, may still be empty; since vSphere API 4.0."""
     config_changes: ChangesInfoEventArgument | None = None
     """``ConfigChanges`` / ``configChanges``: ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsRenamedEvent(DvsEvent):
     """vSphere ``DvsRenamedEvent`` (since vSphere API 4.0)."""
     old_name: str | None = None
@@ -1650,62 +1650,62 @@ class DvsRenamedEvent(DvsEvent):
     """``NewName`` / ``newName``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsRestoreEvent(DvsEvent):
     """vSphere ``DvsRestoreEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsUpgradeAvailableEvent(DvsEvent):
     """vSphere ``DvsUpgradeAvailableEvent`` (since vSphere API 4.0)."""
-    product_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    product_info: dict[str, Any] | None = None
     """``ProductInfo`` / ``productInfo``: mapping; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsUpgradeInProgressEvent(DvsEvent):
     """vSphere ``DvsUpgradeInProgressEvent`` (since vSphere API 4.0)."""
-    product_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    product_info: dict[str, Any] | None = None
     """``ProductInfo`` / ``productInfo``: mapping; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsUpgradeRejectedEvent(DvsEvent):
     """vSphere ``DvsUpgradeRejectedEvent`` (since vSphere API 4.0)."""
-    product_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    product_info: dict[str, Any] | None = None
     """``ProductInfo`` / ``productInfo``: mapping; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class DvsUpgradedEvent(DvsEvent):
     """vSphere ``DvsUpgradedEvent`` (since vSphere API 4.0)."""
-    product_info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    product_info: dict[str, Any] | None = None
     """``ProductInfo`` / ``productInfo``: mapping; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class EnteredMaintenanceModeEvent(HostEvent):
     """vSphere ``EnteredMaintenanceModeEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class EnteringMaintenanceModeEvent(HostEvent):
     """vSphere ``EnteringMaintenanceModeEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UpgradeEvent(Event):
     """vSphere ``UpgradeEvent`` (since vSphere API 2.0)."""
     message: str | None = None
     """``Message`` / ``message``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ErrorUpgradeEvent(UpgradeEvent):
     """vSphere ``ErrorUpgradeEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class EventEx(Event):
     """vSphere ``EventEx`` (since vSphere API 4.0)."""
     event_type_id: str | None = None
@@ -1722,23 +1722,23 @@ class EventEx(Event):
     """``ObjectType`` / ``objectType``: str; optional; since vSphere API 4.0."""
     object_name: str | None = None
     """``ObjectName`` / ``objectName``: str; optional; since vSphere API 4.1."""
-    fault: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    fault: dict[str, Any] | None = None
     """``Fault`` / ``fault``: mapping; optional; since vSphere API 4.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ExitMaintenanceModeEvent(HostEvent):
     """vSphere ``ExitMaintenanceModeEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GeneralEvent(Event):
     """vSphere ``GeneralEvent`` (since vSphere API 2.0)."""
     message: str | None = None
     """``Message`` / ``message``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ExtendedEvent(GeneralEvent):
     """vSphere ``ExtendedEvent`` (since vSphere API 2.5)."""
     event_type_id: str | None = None
@@ -1749,63 +1749,63 @@ class ExtendedEvent(GeneralEvent):
     """``Data`` / ``data``: list:ExtendedEventPair; optional; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class FailoverLevelRestored(ClusterEvent):
     """vSphere ``FailoverLevelRestored`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GeneralHostErrorEvent(GeneralEvent):
     """vSphere ``GeneralHostErrorEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GeneralHostInfoEvent(GeneralEvent):
     """vSphere ``GeneralHostInfoEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GeneralHostWarningEvent(GeneralEvent):
     """vSphere ``GeneralHostWarningEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GeneralUserEvent(GeneralEvent):
     """vSphere ``GeneralUserEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
     """``Entity`` / ``entity``: ManagedEntityEventArgument; optional; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GeneralVmErrorEvent(GeneralEvent):
     """vSphere ``GeneralVmErrorEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GeneralVmInfoEvent(GeneralEvent):
     """vSphere ``GeneralVmInfoEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GeneralVmWarningEvent(GeneralEvent):
     """vSphere ``GeneralVmWarningEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GhostDvsProxySwitchDetectedEvent(HostEvent):
     """vSphere ``GhostDvsProxySwitchDetectedEvent`` (since vSphere API 4.0)."""
     switch_uuid: tuple[str, ...] | None = None
     """``SwitchUuid`` / ``switchUuid``: list:str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GhostDvsProxySwitchRemovedEvent(HostEvent):
     """vSphere ``GhostDvsProxySwitchRemovedEvent`` (since vSphere API 4.0)."""
     switch_uuid: tuple[str, ...] | None = None
     """``SwitchUuid`` / ``switchUuid``: list:str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class GlobalMessageChangedEvent(SessionEvent):
     """vSphere ``GlobalMessageChangedEvent`` (since vSphere API 2.0)."""
     message: str | None = None
@@ -1814,7 +1814,7 @@ class GlobalMessageChangedEvent(SessionEvent):
     """``PrevMessage`` / ``prevMessage``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HealthStatusChangedEvent(Event):
     """vSphere ``HealthStatusChangedEvent`` (since vSphere API 4.0)."""
     component_id: str | None = None
@@ -1829,143 +1829,143 @@ class HealthStatusChangedEvent(Event):
     """``ServiceId`` / ``serviceId``: str; optional; since vSphere API 6.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostAddFailedEvent(HostEvent):
     """vSphere ``HostAddFailedEvent`` (since vSphere API 2.0)."""
     hostname: str | None = None
     """``Hostname`` / ``hostname``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostAddedEvent(HostEvent):
     """vSphere ``HostAddedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostAdminDisableEvent(HostEvent):
     """vSphere ``HostAdminDisableEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostAdminEnableEvent(HostEvent):
     """vSphere ``HostAdminEnableEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedAccountFailedEvent(HostEvent):
     """vSphere ``HostCnxFailedAccountFailedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedAlreadyManagedEvent(HostEvent):
     """vSphere ``HostCnxFailedAlreadyManagedEvent`` (since vSphere API 2.0)."""
     server_name: str | None = None
     """``ServerName`` / ``serverName``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedBadCcagentEvent(HostEvent):
     """vSphere ``HostCnxFailedBadCcagentEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedBadUsernameEvent(HostEvent):
     """vSphere ``HostCnxFailedBadUsernameEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedBadVersionEvent(HostEvent):
     """vSphere ``HostCnxFailedBadVersionEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedCcagentUpgradeEvent(HostEvent):
     """vSphere ``HostCnxFailedCcagentUpgradeEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedEvent(HostEvent):
     """vSphere ``HostCnxFailedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedNetworkErrorEvent(HostEvent):
     """vSphere ``HostCnxFailedNetworkErrorEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedNoAccessEvent(HostEvent):
     """vSphere ``HostCnxFailedNoAccessEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedNoConnectionEvent(HostEvent):
     """vSphere ``HostCnxFailedNoConnectionEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedNoLicenseEvent(HostEvent):
     """vSphere ``HostCnxFailedNoLicenseEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedNotFoundEvent(HostEvent):
     """vSphere ``HostCnxFailedNotFoundEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCnxFailedTimeoutEvent(HostEvent):
     """vSphere ``HostCnxFailedTimeoutEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostComplianceCheckedEvent(HostEvent):
     """vSphere ``HostComplianceCheckedEvent`` (since vSphere API 4.0)."""
     profile: ProfileEventArgument | None = None
     """``Profile`` / ``profile``: ProfileEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostCompliantEvent(HostEvent):
     """vSphere ``HostCompliantEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostConfigAppliedEvent(HostEvent):
     """vSphere ``HostConfigAppliedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostConnectedEvent(HostEvent):
     """vSphere ``HostConnectedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostConnectionLostEvent(HostEvent):
     """vSphere ``HostConnectionLostEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostDasDisabledEvent(HostEvent):
     """vSphere ``HostDasDisabledEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostDasDisablingEvent(HostEvent):
     """vSphere ``HostDasDisablingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostDasEnabledEvent(HostEvent):
     """vSphere ``HostDasEnabledEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostDasEnablingEvent(HostEvent):
     """vSphere ``HostDasEnablingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostDasErrorEvent(HostEvent):
     """vSphere ``HostDasErrorEvent`` (since vSphere API 2.0)."""
     message: str | None = None
@@ -1974,60 +1974,60 @@ class HostDasErrorEvent(HostEvent):
     """``Reason`` / ``reason``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostDasEvent(HostEvent):
     """vSphere ``HostDasEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostDasOkEvent(HostEvent):
     """vSphere ``HostDasOkEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostDisconnectedEvent(HostEvent):
     """vSphere ``HostDisconnectedEvent`` (since vSphere API 2.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostEnableAdminFailedEvent(HostEvent):
     """vSphere ``HostEnableAdminFailedEvent`` (since vSphere API 2.5)."""
-    permissions: tuple[dict[str, Any], ...] | None = attrs.field(default=None, hash=False)
+    permissions: tuple[dict[str, Any], ...] | None = None
     """``Permissions`` / ``permissions``: list:mapping; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostExtraNetworksEvent(HostDasEvent):
     """vSphere ``HostExtraNetworksEvent`` (since vSphere API 4.0)."""
     ips: str | None = None
     """``Ips`` / ``ips``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostGetShortNameFailedEvent(HostEvent):
     """vSphere ``HostGetShortNameFailedEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostInAuditModeEvent(HostEvent):
     """vSphere ``HostInAuditModeEvent`` (since vSphere API 5.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostInventoryFullEvent(LicenseEvent):
     """vSphere ``HostInventoryFullEvent`` (since vSphere API 2.5)."""
     capacity: int | None = None
     """``Capacity`` / ``capacity``: int; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostInventoryUnreadableEvent(Event):
     """vSphere ``HostInventoryUnreadableEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostIpChangedEvent(HostEvent):
     """vSphere ``HostIpChangedEvent`` (since vSphere API 2.5)."""
     old_ip: str | None = None
@@ -2036,7 +2036,7 @@ class HostIpChangedEvent(HostEvent):
     """``NewIP`` / ``newIP``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostIpInconsistentEvent(HostEvent):
     """vSphere ``HostIpInconsistentEvent`` (since vSphere API 2.5)."""
     ip_address: str | None = None
@@ -2045,38 +2045,38 @@ class HostIpInconsistentEvent(HostEvent):
     """``IpAddress2`` / ``ipAddress2``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostIpToShortNameFailedEvent(HostEvent):
     """vSphere ``HostIpToShortNameFailedEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostIsolationIpPingFailedEvent(HostDasEvent):
     """vSphere ``HostIsolationIpPingFailedEvent`` (since vSphere API 2.5)."""
     isolation_ip: str | None = None
     """``IsolationIp`` / ``isolationIp``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostLicenseExpiredEvent(LicenseEvent):
     """vSphere ``HostLicenseExpiredEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostLocalPortCreatedEvent(DvsEvent):
     """vSphere ``HostLocalPortCreatedEvent`` (since vSphere API 5.1)."""
-    host_local_port: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    host_local_port: dict[str, Any] | None = None
     """``HostLocalPort`` / ``hostLocalPort``: mapping; required in the API, may still be empty; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostMissingNetworksEvent(HostDasEvent):
     """vSphere ``HostMissingNetworksEvent`` (since vSphere API 4.0)."""
     ips: str | None = None
     """``Ips`` / ``ips``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostMonitoringStateChangedEvent(ClusterEvent):
     """vSphere ``HostMonitoringStateChangedEvent`` (since vSphere API 4.0)."""
     state: str | None = None
@@ -2085,63 +2085,63 @@ class HostMonitoringStateChangedEvent(ClusterEvent):
     """``PrevState`` / ``prevState``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostNoAvailableNetworksEvent(HostDasEvent):
     """vSphere ``HostNoAvailableNetworksEvent`` (since vSphere API 4.0)."""
     ips: str | None = None
     """``Ips`` / ``ips``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostNoHAEnabledPortGroupsEvent(HostDasEvent):
     """vSphere ``HostNoHAEnabledPortGroupsEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostNoRedundantManagementNetworkEvent(HostDasEvent):
     """vSphere ``HostNoRedundantManagementNetworkEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostNonCompliantEvent(HostEvent):
     """vSphere ``HostNonCompliantEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostNotInClusterEvent(HostDasEvent):
     """vSphere ``HostNotInClusterEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostOvercommittedEvent(ClusterOvercommittedEvent):
     """vSphere ``HostOvercommittedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostPrimaryAgentNotShortNameEvent(HostDasEvent):
     """vSphere ``HostPrimaryAgentNotShortNameEvent`` (since vSphere API 2.5)."""
     primary_agent: str | None = None
     """``PrimaryAgent`` / ``primaryAgent``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostProfileAppliedEvent(HostEvent):
     """vSphere ``HostProfileAppliedEvent`` (since vSphere API 4.0)."""
     profile: ProfileEventArgument | None = None
     """``Profile`` / ``profile``: ProfileEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostReconnectionFailedEvent(HostEvent):
     """vSphere ``HostReconnectionFailedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostRemovedEvent(HostEvent):
     """vSphere ``HostRemovedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostShortNameInconsistentEvent(HostDasEvent):
     """vSphere ``HostShortNameInconsistentEvent`` (since vSphere API 2.5)."""
     short_name: str | None = None
@@ -2150,74 +2150,74 @@ class HostShortNameInconsistentEvent(HostDasEvent):
     """``ShortName2`` / ``shortName2``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostShortNameToIpFailedEvent(HostEvent):
     """vSphere ``HostShortNameToIpFailedEvent`` (since vSphere API 2.5)."""
     short_name: str | None = None
     """``ShortName`` / ``shortName``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostShutdownEvent(HostEvent):
     """vSphere ``HostShutdownEvent`` (since vSphere API 2.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostSpecificationChangedEvent(HostEvent):
     """vSphere ``HostSpecificationChangedEvent`` (since vSphere API 6.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostSpecificationRequireEvent(HostEvent):
     """vSphere ``HostSpecificationRequireEvent`` (since vSphere API 6.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostSpecificationUpdateEvent(HostEvent):
     """vSphere ``HostSpecificationUpdateEvent`` (since vSphere API 6.5)."""
-    host_spec: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    host_spec: dict[str, Any] | None = None
     """``HostSpec`` / ``hostSpec``: mapping; required in the API, may still be empty; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostStatusChangedEvent(ClusterStatusChangedEvent):
     """vSphere ``HostStatusChangedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostSubSpecificationDeleteEvent(HostEvent):
     """vSphere ``HostSubSpecificationDeleteEvent`` (since vSphere API 6.5)."""
     sub_spec_name: str | None = None
     """``SubSpecName`` / ``subSpecName``: str; required in the API, may still be empty; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostSubSpecificationUpdateEvent(HostEvent):
     """vSphere ``HostSubSpecificationUpdateEvent`` (since vSphere API 6.5)."""
-    host_sub_spec: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    host_sub_spec: dict[str, Any] | None = None
     """``HostSubSpec`` / ``hostSubSpec``: mapping; required in the API, may still be empty; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostSyncFailedEvent(HostEvent):
     """vSphere ``HostSyncFailedEvent`` (since vSphere API 4.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostUpgradeFailedEvent(HostEvent):
     """vSphere ``HostUpgradeFailedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostUserWorldSwapNotEnabledEvent(HostEvent):
     """vSphere ``HostUserWorldSwapNotEnabledEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostVnicConnectedToCustomizedDVPortEvent(HostEvent):
     """vSphere ``HostVnicConnectedToCustomizedDVPortEvent`` (since vSphere API 4.0)."""
     vnic: VnicPortArgument | None = None
@@ -2226,7 +2226,7 @@ class HostVnicConnectedToCustomizedDVPortEvent(HostEvent):
     """``PrevPortKey`` / ``prevPortKey``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostWwnChangedEvent(HostEvent):
     """vSphere ``HostWwnChangedEvent`` (since vSphere API 2.5)."""
     old_node_wwns: tuple[int, ...] | None = None
@@ -2239,7 +2239,7 @@ class HostWwnChangedEvent(HostEvent):
     """``NewPortWwns`` / ``newPortWwns``: list:int; optional; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class HostWwnConflictEvent(HostEvent):
     """vSphere ``HostWwnConflictEvent`` (since vSphere API 2.5)."""
     conflicted_vms: tuple[VmEventArgument, ...] | None = None
@@ -2250,67 +2250,67 @@ class HostWwnConflictEvent(HostEvent):
     """``Wwn`` / ``wwn``: int; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class IScsiBootFailureEvent(HostEvent):
     """vSphere ``IScsiBootFailureEvent`` (since vSphere API 4.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class IncorrectHostInformationEvent(LicenseEvent):
     """vSphere ``IncorrectHostInformationEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class InfoUpgradeEvent(UpgradeEvent):
     """vSphere ``InfoUpgradeEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class InsufficientFailoverResourcesEvent(ClusterEvent):
     """vSphere ``InsufficientFailoverResourcesEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class InvalidEditionEvent(LicenseEvent):
     """vSphere ``InvalidEditionEvent`` (since vSphere API 2.5)."""
     feature: str | None = None
     """``Feature`` / ``feature``: str; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LicenseExpiredEvent(Event):
     """vSphere ``LicenseExpiredEvent`` (since vSphere API 2.0)."""
-    feature: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    feature: dict[str, Any] | None = None
     """``Feature`` / ``feature``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LicenseNonComplianceEvent(LicenseEvent):
     """vSphere ``LicenseNonComplianceEvent`` (since vSphere API 4.0)."""
     url: str | None = None
     """``Url`` / ``url``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LicenseRestrictedEvent(LicenseEvent):
     """vSphere ``LicenseRestrictedEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LicenseServerAvailableEvent(LicenseEvent):
     """vSphere ``LicenseServerAvailableEvent`` (since vSphere API 2.0)."""
     license_server: str | None = None
     """``LicenseServer`` / ``licenseServer``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LicenseServerUnavailableEvent(LicenseEvent):
     """vSphere ``LicenseServerUnavailableEvent`` (since vSphere API 2.0)."""
     license_server: str | None = None
     """``LicenseServer`` / ``licenseServer``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LocalDatastoreCreatedEvent(HostEvent):
     """vSphere ``LocalDatastoreCreatedEvent`` (since vSphere API 2.0)."""
     datastore: DatastoreEventArgument | None = None
@@ -2319,19 +2319,19 @@ class LocalDatastoreCreatedEvent(HostEvent):
     """``DatastoreUrl`` / ``datastoreUrl``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LocalTSMEnabledEvent(HostEvent):
     """vSphere ``LocalTSMEnabledEvent`` (since vSphere API 4.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LockerMisconfiguredEvent(Event):
     """vSphere ``LockerMisconfiguredEvent`` (since vSphere API 2.5)."""
     datastore: DatastoreEventArgument | None = None
     """``Datastore`` / ``datastore``: DatastoreEventArgument; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class LockerReconfiguredEvent(Event):
     """vSphere ``LockerReconfiguredEvent`` (since vSphere API 2.5)."""
     old_datastore: DatastoreEventArgument | None = None
@@ -2340,33 +2340,33 @@ class LockerReconfiguredEvent(Event):
     """``NewDatastore`` / ``newDatastore``: DatastoreEventArgument; optional; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MigrationEvent(VmEvent):
     """vSphere ``MigrationEvent`` (since vSphere API 2.0)."""
-    fault: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    fault: dict[str, Any] | None = None
     """``Fault`` / ``fault``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MigrationErrorEvent(MigrationEvent):
     """vSphere ``MigrationErrorEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MigrationHostErrorEvent(MigrationEvent):
     """vSphere ``MigrationHostErrorEvent`` (since vSphere API 2.0)."""
     dst_host: HostEventArgument | None = None
     """``DstHost`` / ``dstHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MigrationHostWarningEvent(MigrationEvent):
     """vSphere ``MigrationHostWarningEvent`` (since vSphere API 2.0)."""
     dst_host: HostEventArgument | None = None
     """``DstHost`` / ``dstHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MigrationResourceErrorEvent(MigrationEvent):
     """vSphere ``MigrationResourceErrorEvent`` (since vSphere API 2.0)."""
     dst_pool: ResourcePoolEventArgument | None = None
@@ -2375,7 +2375,7 @@ class MigrationResourceErrorEvent(MigrationEvent):
     """``DstHost`` / ``dstHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MigrationResourceWarningEvent(MigrationEvent):
     """vSphere ``MigrationResourceWarningEvent`` (since vSphere API 2.0)."""
     dst_pool: ResourcePoolEventArgument | None = None
@@ -2384,22 +2384,22 @@ class MigrationResourceWarningEvent(MigrationEvent):
     """``DstHost`` / ``dstHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MigrationWarningEvent(MigrationEvent):
     """vSphere ``MigrationWarningEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MtuMatchEvent(DvsHealthStatusChangeEvent):
     """vSphere ``MtuMatchEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MtuMismatchEvent(DvsHealthStatusChangeEvent):
     """vSphere ``MtuMismatchEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class NASDatastoreCreatedEvent(HostEvent):
     """vSphere ``NASDatastoreCreatedEvent`` (since vSphere API 2.0)."""
     datastore: DatastoreEventArgument | None = None
@@ -2408,7 +2408,7 @@ class NASDatastoreCreatedEvent(HostEvent):
     """``DatastoreUrl`` / ``datastoreUrl``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class NetworkRollbackEvent(Event):
     """vSphere ``NetworkRollbackEvent`` (since vSphere API 5.1)."""
     method_name: str | None = None
@@ -2417,50 +2417,50 @@ class NetworkRollbackEvent(Event):
     """``TransactionId`` / ``transactionId``: str; required in the API, may still be empty; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class NoAccessUserEvent(SessionEvent):
     """vSphere ``NoAccessUserEvent`` (since vSphere API 2.0)."""
     ip_address: str | None = None
     """``IpAddress`` / ``ipAddress``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class NoDatastoresConfiguredEvent(HostEvent):
     """vSphere ``NoDatastoresConfiguredEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class NoLicenseEvent(LicenseEvent):
     """vSphere ``NoLicenseEvent`` (since vSphere API 2.0)."""
-    feature: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    feature: dict[str, Any] | None = None
     """``Feature`` / ``feature``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class NoMaintenanceModeDrsRecommendationForVM(VmEvent):
     """vSphere ``NoMaintenanceModeDrsRecommendationForVM`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class NonVIWorkloadDetectedOnDatastoreEvent(DatastoreEvent):
     """vSphere ``NonVIWorkloadDetectedOnDatastoreEvent`` (since vSphere API 4.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class NotEnoughResourcesToStartVmEvent(VmEvent):
     """vSphere ``NotEnoughResourcesToStartVmEvent`` (since vSphere API 2.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; required in the API, may still be empty; since vSphere API 6.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class OutOfSyncDvsHost(DvsEvent):
     """vSphere ``OutOfSyncDvsHost`` (since vSphere API 4.0)."""
     host_out_of_sync: tuple[DvsOutOfSyncHostArgument, ...] | None = None
     """``HostOutOfSync`` / ``hostOutOfSync``: list:DvsOutOfSyncHostArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class PermissionEvent(AuthorizationEvent):
     """vSphere ``PermissionEvent`` (since vSphere API 2.0)."""
     entity: ManagedEntityEventArgument | None = None
@@ -2471,7 +2471,7 @@ class PermissionEvent(AuthorizationEvent):
     """``Group`` / ``group``: bool; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class PermissionAddedEvent(PermissionEvent):
     """vSphere ``PermissionAddedEvent`` (since vSphere API 2.0)."""
     role: RoleEventArgument | None = None
@@ -2480,12 +2480,12 @@ class PermissionAddedEvent(PermissionEvent):
     """``Propagate`` / ``propagate``: bool; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class PermissionRemovedEvent(PermissionEvent):
     """vSphere ``PermissionRemovedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class PermissionUpdatedEvent(PermissionEvent):
     """vSphere ``PermissionUpdatedEvent`` (since vSphere API 2.0)."""
     role: RoleEventArgument | None = None
@@ -2498,34 +2498,34 @@ class PermissionUpdatedEvent(PermissionEvent):
     """``PrevPropagate`` / ``prevPropagate``: bool; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ProfileEvent(Event):
     """vSphere ``ProfileEvent`` (since vSphere API 4.0)."""
     profile: ProfileEventArgument | None = None
     """``Profile`` / ``profile``: ProfileEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ProfileAssociatedEvent(ProfileEvent):
     """vSphere ``ProfileAssociatedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ProfileChangedEvent(ProfileEvent):
     """vSphere ``ProfileChangedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ProfileCreatedEvent(ProfileEvent):
     """vSphere ``ProfileCreatedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ProfileDissociatedEvent(ProfileEvent):
     """vSphere ``ProfileDissociatedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ProfileReferenceHostChangedEvent(ProfileEvent):
     """vSphere ``ProfileReferenceHostChangedEvent`` (since vSphere API 4.0)."""
     reference_host: ManagedObjectReference | None = None
@@ -2536,12 +2536,12 @@ class ProfileReferenceHostChangedEvent(ProfileEvent):
     """``PrevReferenceHostName`` / ``prevReferenceHostName``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ProfileRemovedEvent(ProfileEvent):
     """vSphere ``ProfileRemovedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RecoveryEvent(DvsEvent):
     """vSphere ``RecoveryEvent`` (since vSphere API 5.1)."""
     host_name: str | None = None
@@ -2554,31 +2554,31 @@ class RecoveryEvent(DvsEvent):
     """``Vnic`` / ``vnic``: str; optional; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RemoteTSMEnabledEvent(HostEvent):
     """vSphere ``RemoteTSMEnabledEvent`` (since vSphere API 4.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ResourcePoolEvent(Event):
     """vSphere ``ResourcePoolEvent`` (since vSphere API 2.0)."""
     resource_pool: ResourcePoolEventArgument | None = None
     """``ResourcePool`` / ``resourcePool``: ResourcePoolEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ResourcePoolCreatedEvent(ResourcePoolEvent):
     """vSphere ``ResourcePoolCreatedEvent`` (since vSphere API 2.0)."""
     parent: ResourcePoolEventArgument | None = None
     """``Parent`` / ``parent``: ResourcePoolEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ResourcePoolDestroyedEvent(ResourcePoolEvent):
     """vSphere ``ResourcePoolDestroyedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ResourcePoolMovedEvent(ResourcePoolEvent):
     """vSphere ``ResourcePoolMovedEvent`` (since vSphere API 2.0)."""
     old_parent: ResourcePoolEventArgument | None = None
@@ -2587,38 +2587,38 @@ class ResourcePoolMovedEvent(ResourcePoolEvent):
     """``NewParent`` / ``newParent``: ResourcePoolEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ResourcePoolReconfiguredEvent(ResourcePoolEvent):
     """vSphere ``ResourcePoolReconfiguredEvent`` (since vSphere API 2.0)."""
     config_changes: ChangesInfoEventArgument | None = None
     """``ConfigChanges`` / ``configChanges``: ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ResourceViolatedEvent(ResourcePoolEvent):
     """vSphere ``ResourceViolatedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RoleEvent(AuthorizationEvent):
     """vSphere ``RoleEvent`` (since vSphere API 2.0)."""
     role: RoleEventArgument | None = None
     """``Role`` / ``role``: RoleEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RoleAddedEvent(RoleEvent):
     """vSphere ``RoleAddedEvent`` (since vSphere API 2.0)."""
     privilege_list: tuple[str, ...] | None = None
     """``PrivilegeList`` / ``privilegeList``: list:str; optional; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RoleRemovedEvent(RoleEvent):
     """vSphere ``RoleRemovedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RoleUpdatedEvent(RoleEvent):
     """vSphere ``RoleUpdatedEvent`` (since vSphere API 2.0)."""
     privilege_list: tuple[str, ...] | None = None
@@ -2631,7 +2631,7 @@ class RoleUpdatedEvent(RoleEvent):
     """``PrivilegesRemoved`` / ``privilegesRemoved``: list:str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RollbackEvent(DvsEvent):
     """vSphere ``RollbackEvent`` (since vSphere API 5.1)."""
     host_name: str | None = None
@@ -2640,7 +2640,7 @@ class RollbackEvent(DvsEvent):
     """``MethodName`` / ``methodName``: str; optional; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskEvent(Event):
     """vSphere ``ScheduledTaskEvent`` (since vSphere API 2.0)."""
     scheduled_task: ScheduledTaskEventArgument | None = None
@@ -2649,69 +2649,69 @@ class ScheduledTaskEvent(Event):
     """``Entity`` / ``entity``: ManagedEntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskCompletedEvent(ScheduledTaskEvent):
     """vSphere ``ScheduledTaskCompletedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskCreatedEvent(ScheduledTaskEvent):
     """vSphere ``ScheduledTaskCreatedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskEmailCompletedEvent(ScheduledTaskEvent):
     """vSphere ``ScheduledTaskEmailCompletedEvent`` (since vSphere API 2.0)."""
     to: str | None = None
     """``To`` / ``to``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskEmailFailedEvent(ScheduledTaskEvent):
     """vSphere ``ScheduledTaskEmailFailedEvent`` (since vSphere API 2.0)."""
     to: str | None = None
     """``To`` / ``to``: str; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskFailedEvent(ScheduledTaskEvent):
     """vSphere ``ScheduledTaskFailedEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskReconfiguredEvent(ScheduledTaskEvent):
     """vSphere ``ScheduledTaskReconfiguredEvent`` (since vSphere API 2.0)."""
     config_changes: ChangesInfoEventArgument | None = None
     """``ConfigChanges`` / ``configChanges``: ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskRemovedEvent(ScheduledTaskEvent):
     """vSphere ``ScheduledTaskRemovedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ScheduledTaskStartedEvent(ScheduledTaskEvent):
     """vSphere ``ScheduledTaskStartedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ServerLicenseExpiredEvent(LicenseEvent):
     """vSphere ``ServerLicenseExpiredEvent`` (since vSphere API 2.0)."""
     product: str | None = None
     """``Product`` / ``product``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ServerStartedSessionEvent(SessionEvent):
     """vSphere ``ServerStartedSessionEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class SessionTerminatedEvent(SessionEvent):
     """vSphere ``SessionTerminatedEvent`` (since vSphere API 2.0)."""
     session_id: str | None = None
@@ -2720,58 +2720,58 @@ class SessionTerminatedEvent(SessionEvent):
     """``TerminatedUsername`` / ``terminatedUsername``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TaskEvent(Event):
     """vSphere ``TaskEvent`` (since vSphere API 2.0)."""
-    info: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    info: dict[str, Any] | None = None
     """``Info`` / ``info``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TaskTimeoutEvent(TaskEvent):
     """vSphere ``TaskTimeoutEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TeamingMatchEvent(DvsHealthStatusChangeEvent):
     """vSphere ``TeamingMatchEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TeamingMisMatchEvent(DvsHealthStatusChangeEvent):
     """vSphere ``TeamingMisMatchEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TemplateUpgradeEvent(Event):
     """vSphere ``TemplateUpgradeEvent`` (since vSphere API 2.0)."""
     legacy_template: str | None = None
     """``LegacyTemplate`` / ``legacyTemplate``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TemplateBeingUpgradedEvent(TemplateUpgradeEvent):
     """vSphere ``TemplateBeingUpgradedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TemplateUpgradeFailedEvent(TemplateUpgradeEvent):
     """vSphere ``TemplateUpgradeFailedEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TemplateUpgradedEvent(TemplateUpgradeEvent):
     """vSphere ``TemplateUpgradedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TimedOutHostOperationEvent(HostEvent):
     """vSphere ``TimedOutHostOperationEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UnlicensedVirtualMachinesEvent(LicenseEvent):
     """vSphere ``UnlicensedVirtualMachinesEvent`` (since vSphere API 2.5)."""
     unlicensed: int | None = None
@@ -2780,39 +2780,39 @@ class UnlicensedVirtualMachinesEvent(LicenseEvent):
     """``Available`` / ``available``: int; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UnlicensedVirtualMachinesFoundEvent(LicenseEvent):
     """vSphere ``UnlicensedVirtualMachinesFoundEvent`` (since vSphere API 2.5)."""
     available: int | None = None
     """``Available`` / ``available``: int; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UpdatedAgentBeingRestartedEvent(HostEvent):
     """vSphere ``UpdatedAgentBeingRestartedEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UplinkPortMtuNotSupportEvent(DvsHealthStatusChangeEvent):
     """vSphere ``UplinkPortMtuNotSupportEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UplinkPortMtuSupportEvent(DvsHealthStatusChangeEvent):
     """vSphere ``UplinkPortMtuSupportEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UplinkPortVlanTrunkedEvent(DvsHealthStatusChangeEvent):
     """vSphere ``UplinkPortVlanTrunkedEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UplinkPortVlanUntrunkedEvent(DvsHealthStatusChangeEvent):
     """vSphere ``UplinkPortVlanUntrunkedEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UserAssignedToGroup(HostEvent):
     """vSphere ``UserAssignedToGroup`` (since vSphere API 2.0)."""
     user_login: str | None = None
@@ -2821,7 +2821,7 @@ class UserAssignedToGroup(HostEvent):
     """``Group`` / ``group``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UserLoginSessionEvent(SessionEvent):
     """vSphere ``UserLoginSessionEvent`` (since vSphere API 2.0)."""
     ip_address: str | None = None
@@ -2834,7 +2834,7 @@ class UserLoginSessionEvent(SessionEvent):
     """``SessionId`` / ``sessionId``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UserLogoutSessionEvent(SessionEvent):
     """vSphere ``UserLogoutSessionEvent`` (since vSphere API 2.0)."""
     ip_address: str | None = None
@@ -2849,14 +2849,14 @@ class UserLogoutSessionEvent(SessionEvent):
     """``LoginTime`` / ``loginTime``: datetime; optional; since vSphere API 5.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UserPasswordChanged(HostEvent):
     """vSphere ``UserPasswordChanged`` (since vSphere API 2.0)."""
     user_login: str | None = None
     """``UserLogin`` / ``userLogin``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UserUnassignedFromGroup(HostEvent):
     """vSphere ``UserUnassignedFromGroup`` (since vSphere API 2.0)."""
     user_login: str | None = None
@@ -2865,12 +2865,12 @@ class UserUnassignedFromGroup(HostEvent):
     """``Group`` / ``group``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class UserUpgradeEvent(UpgradeEvent):
     """vSphere ``UserUpgradeEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VMFSDatastoreCreatedEvent(HostEvent):
     """vSphere ``VMFSDatastoreCreatedEvent`` (since vSphere API 2.0)."""
     datastore: DatastoreEventArgument | None = None
@@ -2879,67 +2879,67 @@ class VMFSDatastoreCreatedEvent(HostEvent):
     """``DatastoreUrl`` / ``datastoreUrl``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VMFSDatastoreExpandedEvent(HostEvent):
     """vSphere ``VMFSDatastoreExpandedEvent`` (since vSphere API 4.0)."""
     datastore: DatastoreEventArgument | None = None
     """``Datastore`` / ``datastore``: DatastoreEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VMFSDatastoreExtendedEvent(HostEvent):
     """vSphere ``VMFSDatastoreExtendedEvent`` (since vSphere API 4.0)."""
     datastore: DatastoreEventArgument | None = None
     """``Datastore`` / ``datastore``: DatastoreEventArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VMotionLicenseExpiredEvent(LicenseEvent):
     """vSphere ``VMotionLicenseExpiredEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VcAgentUninstallFailedEvent(HostEvent):
     """vSphere ``VcAgentUninstallFailedEvent`` (since vSphere API 4.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VcAgentUninstalledEvent(HostEvent):
     """vSphere ``VcAgentUninstalledEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VcAgentUpgradeFailedEvent(HostEvent):
     """vSphere ``VcAgentUpgradeFailedEvent`` (since vSphere API 2.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VcAgentUpgradedEvent(HostEvent):
     """vSphere ``VcAgentUpgradedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VimAccountPasswordChangedEvent(HostEvent):
     """vSphere ``VimAccountPasswordChangedEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmAcquiredMksTicketEvent(VmEvent):
     """vSphere ``VmAcquiredMksTicketEvent`` (since vSphere API 2.5)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmAcquiredTicketEvent(VmEvent):
     """vSphere ``VmAcquiredTicketEvent`` (since vSphere API 4.1)."""
     ticket_type: str | None = None
     """``TicketType`` / ``ticketType``: str; required in the API, may still be empty; since vSphere API 4.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmAutoRenameEvent(VmEvent):
     """vSphere ``VmAutoRenameEvent`` (since vSphere API 2.0)."""
     old_name: str | None = None
@@ -2948,12 +2948,12 @@ class VmAutoRenameEvent(VmEvent):
     """``NewName`` / ``newName``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmCloneEvent(VmEvent):
     """vSphere ``VmCloneEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmBeingClonedEvent(VmCloneEvent):
     """vSphere ``VmBeingClonedEvent`` (since vSphere API 2.0)."""
     dest_folder: FolderEventArgument | None = None
@@ -2964,7 +2964,7 @@ class VmBeingClonedEvent(VmCloneEvent):
     """``DestHost`` / ``destHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmBeingClonedNoFolderEvent(VmCloneEvent):
     """vSphere ``VmBeingClonedNoFolderEvent`` (since vSphere API 4.1)."""
     dest_name: str | None = None
@@ -2973,21 +2973,21 @@ class VmBeingClonedNoFolderEvent(VmCloneEvent):
     """``DestHost`` / ``destHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 4.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmBeingCreatedEvent(VmEvent):
     """vSphere ``VmBeingCreatedEvent`` (since vSphere API 2.0)."""
-    config_spec: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    config_spec: dict[str, Any] | None = None
     """``ConfigSpec`` / ``configSpec``: mapping; optional; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmBeingDeployedEvent(VmEvent):
     """vSphere ``VmBeingDeployedEvent`` (since vSphere API 2.0)."""
     src_template: VmEventArgument | None = None
     """``SrcTemplate`` / ``srcTemplate``: VmEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmBeingHotMigratedEvent(VmEvent):
     """vSphere ``VmBeingHotMigratedEvent`` (since vSphere API 2.0)."""
     dest_host: HostEventArgument | None = None
@@ -2998,7 +2998,7 @@ class VmBeingHotMigratedEvent(VmEvent):
     """``DestDatastore`` / ``destDatastore``: DatastoreEventArgument; optional; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmBeingMigratedEvent(VmEvent):
     """vSphere ``VmBeingMigratedEvent`` (since vSphere API 2.0)."""
     dest_host: HostEventArgument | None = None
@@ -3009,12 +3009,12 @@ class VmBeingMigratedEvent(VmEvent):
     """``DestDatastore`` / ``destDatastore``: DatastoreEventArgument; optional; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRelocateSpecEvent(VmEvent):
     """vSphere ``VmRelocateSpecEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmBeingRelocatedEvent(VmRelocateSpecEvent):
     """vSphere ``VmBeingRelocatedEvent`` (since vSphere API 2.0)."""
     dest_host: HostEventArgument | None = None
@@ -3025,7 +3025,7 @@ class VmBeingRelocatedEvent(VmRelocateSpecEvent):
     """``DestDatastore`` / ``destDatastore``: DatastoreEventArgument; optional; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmCloneFailedEvent(VmCloneEvent):
     """vSphere ``VmCloneFailedEvent`` (since vSphere API 2.0)."""
     dest_folder: FolderEventArgument | None = None
@@ -3034,122 +3034,122 @@ class VmCloneFailedEvent(VmCloneEvent):
     """``DestName`` / ``destName``: str; required in the API, may still be empty; since vSphere API 2.0."""
     dest_host: HostEventArgument | None = None
     """``DestHost`` / ``destHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmClonedEvent(VmCloneEvent):
     """vSphere ``VmClonedEvent`` (since vSphere API 2.0)."""
     source_vm: VmEventArgument | None = None
     """``SourceVm`` / ``sourceVm``: VmEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmConfigMissingEvent(VmEvent):
     """vSphere ``VmConfigMissingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmConnectedEvent(VmEvent):
     """vSphere ``VmConnectedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmCreatedEvent(VmEvent):
     """vSphere ``VmCreatedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDasBeingResetEvent(VmEvent):
     """vSphere ``VmDasBeingResetEvent`` (since vSphere API 4.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; optional; since vSphere API 4.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDasBeingResetWithScreenshotEvent(VmDasBeingResetEvent):
     """vSphere ``VmDasBeingResetWithScreenshotEvent`` (since vSphere API 4.0)."""
     screenshot_file_path: str | None = None
     """``ScreenshotFilePath`` / ``screenshotFilePath``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDasResetFailedEvent(VmEvent):
     """vSphere ``VmDasResetFailedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDasUpdateErrorEvent(VmEvent):
     """vSphere ``VmDasUpdateErrorEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDasUpdateOkEvent(VmEvent):
     """vSphere ``VmDasUpdateOkEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDateRolledBackEvent(VmEvent):
     """vSphere ``VmDateRolledBackEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDeployFailedEvent(VmEvent):
     """vSphere ``VmDeployFailedEvent`` (since vSphere API 2.0)."""
     dest_datastore: EntityEventArgument | None = None
     """``DestDatastore`` / ``destDatastore``: EntityEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDeployedEvent(VmEvent):
     """vSphere ``VmDeployedEvent`` (since vSphere API 2.0)."""
     src_template: VmEventArgument | None = None
     """``SrcTemplate`` / ``srcTemplate``: VmEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDisconnectedEvent(VmEvent):
     """vSphere ``VmDisconnectedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDiscoveredEvent(VmEvent):
     """vSphere ``VmDiscoveredEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmDiskFailedEvent(VmEvent):
     """vSphere ``VmDiskFailedEvent`` (since vSphere API 2.0)."""
     disk: str | None = None
     """``Disk`` / ``disk``: str; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmEmigratingEvent(VmEvent):
     """vSphere ``VmEmigratingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmEndRecordingEvent(VmEvent):
     """vSphere ``VmEndRecordingEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmEndReplayingEvent(VmEvent):
     """vSphere ``VmEndReplayingEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedMigrateEvent(VmEvent):
     """vSphere ``VmFailedMigrateEvent`` (since vSphere API 2.0)."""
     dest_host: HostEventArgument | None = None
     """``DestHost`` / ``destHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
     dest_datacenter: DatacenterEventArgument | None = None
     """``DestDatacenter`` / ``destDatacenter``: DatacenterEventArgument; optional; since vSphere API 5.0."""
@@ -3157,87 +3157,87 @@ class VmFailedMigrateEvent(VmEvent):
     """``DestDatastore`` / ``destDatastore``: DatastoreEventArgument; optional; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedRelayoutEvent(VmEvent):
     """vSphere ``VmFailedRelayoutEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedRelayoutOnVmfs2DatastoreEvent(VmEvent):
     """vSphere ``VmFailedRelayoutOnVmfs2DatastoreEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedStartingSecondaryEvent(VmEvent):
     """vSphere ``VmFailedStartingSecondaryEvent`` (since vSphere API 4.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedToPowerOffEvent(VmEvent):
     """vSphere ``VmFailedToPowerOffEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedToPowerOnEvent(VmEvent):
     """vSphere ``VmFailedToPowerOnEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedToRebootGuestEvent(VmEvent):
     """vSphere ``VmFailedToRebootGuestEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedToResetEvent(VmEvent):
     """vSphere ``VmFailedToResetEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedToShutdownGuestEvent(VmEvent):
     """vSphere ``VmFailedToShutdownGuestEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedToStandbyGuestEvent(VmEvent):
     """vSphere ``VmFailedToStandbyGuestEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedToSuspendEvent(VmEvent):
     """vSphere ``VmFailedToSuspendEvent`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailedUpdatingSecondaryConfig(VmEvent):
     """vSphere ``VmFailedUpdatingSecondaryConfig`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFailoverFailed(VmEvent):
     """vSphere ``VmFailoverFailed`` (since vSphere API 2.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; optional; since vSphere API 4.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFaultToleranceStateChangedEvent(VmEvent):
     """vSphere ``VmFaultToleranceStateChangedEvent`` (since vSphere API 4.0)."""
     old_state: str | None = None
@@ -3246,39 +3246,39 @@ class VmFaultToleranceStateChangedEvent(VmEvent):
     """``NewState`` / ``newState``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFaultToleranceTurnedOffEvent(VmEvent):
     """vSphere ``VmFaultToleranceTurnedOffEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmFaultToleranceVmTerminatedEvent(VmEvent):
     """vSphere ``VmFaultToleranceVmTerminatedEvent`` (since vSphere API 4.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmGuestOSCrashedEvent(VmEvent):
     """vSphere ``VmGuestOSCrashedEvent`` (since vSphere API 6.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmGuestRebootEvent(VmEvent):
     """vSphere ``VmGuestRebootEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmGuestShutdownEvent(VmEvent):
     """vSphere ``VmGuestShutdownEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmGuestStandbyEvent(VmEvent):
     """vSphere ``VmGuestStandbyEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmHealthMonitoringStateChangedEvent(ClusterEvent):
     """vSphere ``VmHealthMonitoringStateChangedEvent`` (since vSphere API 4.0)."""
     state: str | None = None
@@ -3287,14 +3287,14 @@ class VmHealthMonitoringStateChangedEvent(ClusterEvent):
     """``PrevState`` / ``prevState``: str; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmInstanceUuidAssignedEvent(VmEvent):
     """vSphere ``VmInstanceUuidAssignedEvent`` (since vSphere API 4.0)."""
     instance_uuid: str | None = None
     """``InstanceUuid`` / ``instanceUuid``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmInstanceUuidChangedEvent(VmEvent):
     """vSphere ``VmInstanceUuidChangedEvent`` (since vSphere API 4.0)."""
     old_instance_uuid: str | None = None
@@ -3303,7 +3303,7 @@ class VmInstanceUuidChangedEvent(VmEvent):
     """``NewInstanceUuid`` / ``newInstanceUuid``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmInstanceUuidConflictEvent(VmEvent):
     """vSphere ``VmInstanceUuidConflictEvent`` (since vSphere API 4.0)."""
     conflicted_vm: VmEventArgument | None = None
@@ -3312,7 +3312,7 @@ class VmInstanceUuidConflictEvent(VmEvent):
     """``InstanceUuid`` / ``instanceUuid``: str; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMacAssignedEvent(VmEvent):
     """vSphere ``VmMacAssignedEvent`` (since vSphere API 2.0)."""
     adapter: str | None = None
@@ -3321,7 +3321,7 @@ class VmMacAssignedEvent(VmEvent):
     """``Mac`` / ``mac``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMacChangedEvent(VmEvent):
     """vSphere ``VmMacChangedEvent`` (since vSphere API 2.0)."""
     adapter: str | None = None
@@ -3332,7 +3332,7 @@ class VmMacChangedEvent(VmEvent):
     """``NewMac`` / ``newMac``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMacConflictEvent(VmEvent):
     """vSphere ``VmMacConflictEvent`` (since vSphere API 2.0)."""
     conflicted_vm: VmEventArgument | None = None
@@ -3341,130 +3341,130 @@ class VmMacConflictEvent(VmEvent):
     """``Mac`` / ``mac``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMaxFTRestartCountReached(VmEvent):
     """vSphere ``VmMaxFTRestartCountReached`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMaxRestartCountReached(VmEvent):
     """vSphere ``VmMaxRestartCountReached`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMessageErrorEvent(VmEvent):
     """vSphere ``VmMessageErrorEvent`` (since vSphere API 4.0)."""
     message: str | None = None
     """``Message`` / ``message``: str; required in the API, may still be empty; since vSphere API 4.0."""
-    message_info: tuple[dict[str, Any], ...] | None = attrs.field(default=None, hash=False)
+    message_info: tuple[dict[str, Any], ...] | None = None
     """``MessageInfo`` / ``messageInfo``: list:mapping; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMessageEvent(VmEvent):
     """vSphere ``VmMessageEvent`` (since vSphere API 2.0)."""
     message: str | None = None
     """``Message`` / ``message``: str; required in the API, may still be empty; since vSphere API 2.0."""
-    message_info: tuple[dict[str, Any], ...] | None = attrs.field(default=None, hash=False)
+    message_info: tuple[dict[str, Any], ...] | None = None
     """``MessageInfo`` / ``messageInfo``: list:mapping; optional; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmMessageWarningEvent(VmEvent):
     """vSphere ``VmMessageWarningEvent`` (since vSphere API 4.0)."""
     message: str | None = None
     """``Message`` / ``message``: str; required in the API, may still be empty; since vSphere API 4.0."""
-    message_info: tuple[dict[str, Any], ...] | None = attrs.field(default=None, hash=False)
+    message_info: tuple[dict[str, Any], ...] | None = None
     """``MessageInfo`` / ``messageInfo``: list:mapping; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmNoCompatibleHostForSecondaryEvent(VmEvent):
     """vSphere ``VmNoCompatibleHostForSecondaryEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmNoNetworkAccessEvent(VmEvent):
     """vSphere ``VmNoNetworkAccessEvent`` (since vSphere API 2.0)."""
     dest_host: HostEventArgument | None = None
     """``DestHost`` / ``destHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmOrphanedEvent(VmEvent):
     """vSphere ``VmOrphanedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmPoweredOffEvent(VmEvent):
     """vSphere ``VmPoweredOffEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmPowerOffOnIsolationEvent(VmPoweredOffEvent):
     """vSphere ``VmPowerOffOnIsolationEvent`` (since vSphere API 2.0)."""
     isolated_host: HostEventArgument | None = None
     """``IsolatedHost`` / ``isolatedHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmPoweringOnWithCustomizedDVPortEvent(VmEvent):
     """vSphere ``VmPoweringOnWithCustomizedDVPortEvent`` (since vSphere API 4.0)."""
     vnic: tuple[VnicPortArgument, ...] | None = None
     """``Vnic`` / ``vnic``: list:VnicPortArgument; required in the API, may still be empty; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmPrimaryFailoverEvent(VmEvent):
     """vSphere ``VmPrimaryFailoverEvent`` (since vSphere API 4.0)."""
     reason: str | None = None
     """``Reason`` / ``reason``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmReconfiguredEvent(VmEvent):
     """vSphere ``VmReconfiguredEvent`` (since vSphere API 2.0)."""
-    config_spec: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    config_spec: dict[str, Any] | None = None
     """``ConfigSpec`` / ``configSpec``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
     config_changes: ChangesInfoEventArgument | None = None
     """``ConfigChanges`` / ``configChanges``: ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRegisteredEvent(VmEvent):
     """vSphere ``VmRegisteredEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRelayoutSuccessfulEvent(VmEvent):
     """vSphere ``VmRelayoutSuccessfulEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRelayoutUpToDateEvent(VmEvent):
     """vSphere ``VmRelayoutUpToDateEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmReloadFromPathEvent(VmEvent):
     """vSphere ``VmReloadFromPathEvent`` (since vSphere API 4.1)."""
     config_path: str | None = None
     """``ConfigPath`` / ``configPath``: str; required in the API, may still be empty; since vSphere API 4.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmReloadFromPathFailedEvent(VmEvent):
     """vSphere ``VmReloadFromPathFailedEvent`` (since vSphere API 4.1)."""
     config_path: str | None = None
     """``ConfigPath`` / ``configPath``: str; required in the API, may still be empty; since vSphere API 4.1."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRelocateFailedEvent(VmRelocateSpecEvent):
     """vSphere ``VmRelocateFailedEvent`` (since vSphere API 2.0)."""
     dest_host: HostEventArgument | None = None
     """``DestHost`` / ``destHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; required in the API, may still be empty; since vSphere API 2.0."""
     dest_datacenter: DatacenterEventArgument | None = None
     """``DestDatacenter`` / ``destDatacenter``: DatacenterEventArgument; optional; since vSphere API 5.0."""
@@ -3472,7 +3472,7 @@ class VmRelocateFailedEvent(VmRelocateSpecEvent):
     """``DestDatastore`` / ``destDatastore``: DatastoreEventArgument; optional; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRelocatedEvent(VmRelocateSpecEvent):
     """vSphere ``VmRelocatedEvent`` (since vSphere API 2.0)."""
     source_host: HostEventArgument | None = None
@@ -3483,22 +3483,22 @@ class VmRelocatedEvent(VmRelocateSpecEvent):
     """``SourceDatastore`` / ``sourceDatastore``: DatastoreEventArgument; optional; since vSphere API 5.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRemoteConsoleConnectedEvent(VmEvent):
     """vSphere ``VmRemoteConsoleConnectedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRemoteConsoleDisconnectedEvent(VmEvent):
     """vSphere ``VmRemoteConsoleDisconnectedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRemovedEvent(VmEvent):
     """vSphere ``VmRemovedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRenamedEvent(VmEvent):
     """vSphere ``VmRenamedEvent`` (since vSphere API 2.0)."""
     old_name: str | None = None
@@ -3507,17 +3507,17 @@ class VmRenamedEvent(VmEvent):
     """``NewName`` / ``newName``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRequirementsExceedCurrentEVCModeEvent(VmEvent):
     """vSphere ``VmRequirementsExceedCurrentEVCModeEvent`` (since vSphere API 5.1)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmResettingEvent(VmEvent):
     """vSphere ``VmResettingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmResourcePoolMovedEvent(VmEvent):
     """vSphere ``VmResourcePoolMovedEvent`` (since vSphere API 2.0)."""
     old_parent: ResourcePoolEventArgument | None = None
@@ -3526,53 +3526,53 @@ class VmResourcePoolMovedEvent(VmEvent):
     """``NewParent`` / ``newParent``: ResourcePoolEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmResourceReallocatedEvent(VmEvent):
     """vSphere ``VmResourceReallocatedEvent`` (since vSphere API 2.0)."""
     config_changes: ChangesInfoEventArgument | None = None
     """``ConfigChanges`` / ``configChanges``: ChangesInfoEventArgument; optional; since vSphere API 6.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmRestartedOnAlternateHostEvent(VmPoweredOnEvent):
     """vSphere ``VmRestartedOnAlternateHostEvent`` (since vSphere API 2.0)."""
     source_host: HostEventArgument | None = None
     """``SourceHost`` / ``sourceHost``: HostEventArgument; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmResumingEvent(VmEvent):
     """vSphere ``VmResumingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmSecondaryAddedEvent(VmEvent):
     """vSphere ``VmSecondaryAddedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmSecondaryDisabledBySystemEvent(VmEvent):
     """vSphere ``VmSecondaryDisabledBySystemEvent`` (since vSphere API 4.0)."""
-    reason: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    reason: dict[str, Any] | None = None
     """``Reason`` / ``reason``: mapping; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmSecondaryDisabledEvent(VmEvent):
     """vSphere ``VmSecondaryDisabledEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmSecondaryEnabledEvent(VmEvent):
     """vSphere ``VmSecondaryEnabledEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmSecondaryStartedEvent(VmEvent):
     """vSphere ``VmSecondaryStartedEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmShutdownOnIsolationEvent(VmPoweredOffEvent):
     """vSphere ``VmShutdownOnIsolationEvent`` (since vSphere API 4.0)."""
     isolated_host: HostEventArgument | None = None
@@ -3581,27 +3581,27 @@ class VmShutdownOnIsolationEvent(VmPoweredOffEvent):
     """``ShutdownResult`` / ``shutdownResult``: str; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmStartRecordingEvent(VmEvent):
     """vSphere ``VmStartRecordingEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmStartReplayingEvent(VmEvent):
     """vSphere ``VmStartReplayingEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmStartingEvent(VmEvent):
     """vSphere ``VmStartingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmStartingSecondaryEvent(VmEvent):
     """vSphere ``VmStartingSecondaryEvent`` (since vSphere API 4.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmStaticMacConflictEvent(VmEvent):
     """vSphere ``VmStaticMacConflictEvent`` (since vSphere API 2.0)."""
     conflicted_vm: VmEventArgument | None = None
@@ -3610,62 +3610,62 @@ class VmStaticMacConflictEvent(VmEvent):
     """``Mac`` / ``mac``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmStoppingEvent(VmEvent):
     """vSphere ``VmStoppingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmSuspendedEvent(VmEvent):
     """vSphere ``VmSuspendedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmSuspendingEvent(VmEvent):
     """vSphere ``VmSuspendingEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmTimedoutStartingSecondaryEvent(VmEvent):
     """vSphere ``VmTimedoutStartingSecondaryEvent`` (since vSphere API 4.0)."""
     timeout: int | None = None
     """``Timeout`` / ``timeout``: int; optional; since vSphere API 4.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmUnsupportedStartingEvent(VmStartingEvent):
     """vSphere ``VmUnsupportedStartingEvent`` (since vSphere API 2.0)."""
     guest_id: str | None = None
     """``GuestId`` / ``guestId``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmUpgradeCompleteEvent(VmEvent):
     """vSphere ``VmUpgradeCompleteEvent`` (since vSphere API 2.0)."""
     version: str | None = None
     """``Version`` / ``version``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmUpgradeFailedEvent(VmEvent):
     """vSphere ``VmUpgradeFailedEvent`` (since vSphere API 2.0)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmUpgradingEvent(VmEvent):
     """vSphere ``VmUpgradingEvent`` (since vSphere API 2.0)."""
     version: str | None = None
     """``Version`` / ``version``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmUuidAssignedEvent(VmEvent):
     """vSphere ``VmUuidAssignedEvent`` (since vSphere API 2.0)."""
     uuid: str | None = None
     """``Uuid`` / ``uuid``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmUuidChangedEvent(VmEvent):
     """vSphere ``VmUuidChangedEvent`` (since vSphere API 2.0)."""
     old_uuid: str | None = None
@@ -3674,7 +3674,7 @@ class VmUuidChangedEvent(VmEvent):
     """``NewUuid`` / ``newUuid``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmUuidConflictEvent(VmEvent):
     """vSphere ``VmUuidConflictEvent`` (since vSphere API 2.0)."""
     conflicted_vm: VmEventArgument | None = None
@@ -3683,7 +3683,7 @@ class VmUuidConflictEvent(VmEvent):
     """``Uuid`` / ``uuid``: str; required in the API, may still be empty; since vSphere API 2.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmVnicPoolReservationViolationClearEvent(DvsEvent):
     """vSphere ``VmVnicPoolReservationViolationClearEvent`` (since vSphere API 6.0)."""
     vm_vnic_resource_pool_key: str | None = None
@@ -3692,7 +3692,7 @@ class VmVnicPoolReservationViolationClearEvent(DvsEvent):
     """``VmVnicResourcePoolName`` / ``vmVnicResourcePoolName``: str; optional; since vSphere API 6.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmVnicPoolReservationViolationRaiseEvent(DvsEvent):
     """vSphere ``VmVnicPoolReservationViolationRaiseEvent`` (since vSphere API 6.0)."""
     vm_vnic_resource_pool_key: str | None = None
@@ -3701,7 +3701,7 @@ class VmVnicPoolReservationViolationRaiseEvent(DvsEvent):
     """``VmVnicResourcePoolName`` / ``vmVnicResourcePoolName``: str; optional; since vSphere API 6.0."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmWwnAssignedEvent(VmEvent):
     """vSphere ``VmWwnAssignedEvent`` (since vSphere API 2.5)."""
     node_wwns: tuple[int, ...] | None = None
@@ -3710,7 +3710,7 @@ class VmWwnAssignedEvent(VmEvent):
     """``PortWwns`` / ``portWwns``: list:int; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmWwnChangedEvent(VmEvent):
     """vSphere ``VmWwnChangedEvent`` (since vSphere API 2.5)."""
     old_node_wwns: tuple[int, ...] | None = None
@@ -3723,7 +3723,7 @@ class VmWwnChangedEvent(VmEvent):
     """``NewPortWwns`` / ``newPortWwns``: list:int; optional; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class VmWwnConflictEvent(VmEvent):
     """vSphere ``VmWwnConflictEvent`` (since vSphere API 2.5)."""
     conflicted_vms: tuple[VmEventArgument, ...] | None = None
@@ -3734,6 +3734,6 @@ class VmWwnConflictEvent(VmEvent):
     """``Wwn`` / ``wwn``: int; required in the API, may still be empty; since vSphere API 2.5."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class WarningUpgradeEvent(UpgradeEvent):
     """vSphere ``WarningUpgradeEvent`` (since vSphere API 2.0)."""

@@ -1,10 +1,12 @@
 """Lazy factory of the event model classes, built from the generated catalogue.
 
-Creating all 443 attrs classes up front costs a few hundred milliseconds, so each class is
-created on first use, parents first, and cached. Classes that add no fields to their parent
-(most of the catalogue) are plain slotted subclasses of it: they inherit the attrs-generated
-``__init__``, ``__repr__``, ``__eq__`` and ``__hash__`` and cost a few microseconds to create.
-The static declarations type checkers see are in ``_classes.py`` (generated, never imported).
+Models are mutable slotted attrs classes (``attrs.define``); the ManagedObjectReference is
+hashable by value, as befits an identifier. Creating all 443 attrs classes up front costs a
+few hundred milliseconds, so each class is created on first use, parents first, and cached.
+Classes that add no fields to their parent (most of the catalogue) are plain slotted
+subclasses of it: they inherit the attrs-generated ``__init__``, ``__repr__`` and ``__eq__``
+and cost a few microseconds to create. The static declarations type checkers see are in
+``_classes.py`` (generated, never imported at runtime).
 """
 
 from __future__ import annotations
@@ -85,11 +87,6 @@ def get_class(name: str) -> type[Any]:
     return cls
 
 
-def _hashable(kind: str) -> bool:
-    base = kind[5:] if kind.startswith("list:") else kind
-    return base not in ("any", "mapping")
-
-
 def _class_name_default(self: Any) -> str:
     return type(self).__name__
 
@@ -103,12 +100,9 @@ def _create(name: str) -> type[Any]:
         parent = get_class(parent_name) if parent_name is not None else None
         doc = f"vSphere ``{name}`` (since vSphere API {since})."
         if own or parent is None:
-            these: dict[str, Any] = {
-                f[0]: attrs.field(default=None, hash=None if _hashable(f[3]) else False)
-                for f in own
-            }
+            these: dict[str, Any] = {f[0]: attrs.field(default=None) for f in own}
             if name == "Event":
-                these["extra"] = attrs.field(factory=dict, hash=False)
+                these["extra"] = attrs.field(factory=dict)
                 these["class_name"] = attrs.field(
                     default=attrs.Factory(_class_name_default, takes_self=True)
                 )
@@ -116,7 +110,8 @@ def _create(name: str) -> type[Any]:
                 name,
                 these,
                 bases=(parent,) if parent is not None else (object,),
-                frozen=True,
+                # Mutable slotted classes: building one is several times cheaper than a
+                # frozen one (docs/performance.md, "Event parsing"), and parsing builds many.
                 kw_only=is_event,
                 slots=True,
             )
@@ -138,7 +133,9 @@ def _create_moref() -> type[Any]:
             "value": attrs.field(),
             "server_guid": attrs.field(default=None),
         },
-        frozen=True,
+        # Not frozen: parsing builds several per event and a frozen class costs ~3x more to
+        # fill. Hashable by value all the same (treat it as immutable), so it can key a dict.
+        hash=True,  # make_class's spelling of define(unsafe_hash=True)
         slots=True,
     )
     cls.__doc__ = 'A vSphere managed object reference, e.g. ``("HostSystem", "host-19")``.'

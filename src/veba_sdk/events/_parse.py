@@ -36,6 +36,7 @@ __all__ = ["DEFAULT_MAX_SIZE", "parse_event", "to_dict"]
 
 DEFAULT_MAX_SIZE = 1 << 20
 _UTC = timezone.utc
+_new = object.__new__
 _SCALAR_CLASS = {"int": "int", "str": "str", "bool": "bool", "float": "float"}
 
 
@@ -106,17 +107,7 @@ _FROMISO_Z = sys.version_info >= (3, 11)  # 3.10's fromisoformat rejects "Z" and
 def _time(v: Any) -> datetime | None:
     """RFC 3339 text to an aware UTC datetime; fractions beyond microseconds are truncated."""
     if v.__class__ is str:
-        if (
-            _FROMISO_Z
-            and len(v) >= 20
-            and v[4] == "-"
-            and v[7] == "-"
-            and v[10] == "T"
-            and v[13] == ":"
-            and v[16] == ":"
-            and v[-1] == "Z"
-            and v[11:13].isdigit()
-        ):
+        if _FROMISO_Z and v[-1:] == "Z" and len(v) >= 20 and v[10] == "T":
             try:
                 return datetime.fromisoformat(v)
             except ValueError:
@@ -175,35 +166,63 @@ def _mapping(v: Any) -> dict[str, Any] | None:
     raise _Odd
 
 
-_moref_cls: Any = None
-_MOREF_KEYS = {
+_MO_PASCAL = frozenset(("Type", "Value", "ServerGUID", "_typeName"))
+_MO_CAMEL = frozenset(("type", "value", "serverGuid", "_typeName"))
+_MO_ANY = {
     "Type": 0, "type": 0, "Value": 1, "value": 1,
     "ServerGUID": 2, "ServerGuid": 2, "serverGuid": 2,
 }  # fmt: skip
+# The MoRef class, set by _moref_init before any structuring function is compiled.
+_mo_cls: Any = None
+
+
+def _moref_init() -> None:
+    global _mo_cls
+    if _mo_cls is None:
+        _mo_cls = get_class(MANAGED_OBJECT_REFERENCE)
 
 
 def _moref(v: Any) -> Any:
-    global _moref_cls
+    if v.__class__ is dict:
+        t = v.get("Type")
+        val = v.get("Value")
+        if t.__class__ is str and val.__class__ is str and len(v) == 2:
+            mo = _new(_mo_cls)
+            mo.type = t
+            mo.value = val
+            mo.server_guid = None
+            return mo
+    return _moref_any(v)
+
+
+def _moref_any(v: Any) -> Any:
     if v.__class__ is not dict:
         if v == "":
             return None
         raise _Odd
-    cls = _moref_cls
-    if cls is None:
-        cls = _moref_cls = get_class(MANAGED_OBJECT_REFERENCE)
-    g = v.get
-    t = g("Type")
-    if t is None:
-        t = g("type")
-    val = g("Value")
-    if val is None:
-        val = g("value")
-    guid = g("ServerGUID") if "ServerGUID" in v else g("serverGuid", g("ServerGuid"))
+    k = v.keys()
+    if k <= _MO_PASCAL:
+        t = v.get("Type")
+        val = v.get("Value")
+        guid = v.get("ServerGUID")
+        unknown = False
+    elif k <= _MO_CAMEL:
+        t = v.get("type")
+        val = v.get("value")
+        guid = v.get("serverGuid")
+        unknown = False
+    else:
+        values, rest = _pick(v, _MO_ANY, 3)
+        t, val, guid = values
+        unknown = bool(rest)
     if t.__class__ is str and val.__class__ is str and (guid is None or guid.__class__ is str):
-        mo = cls(t, val, guid or None)
-        for key in v:
-            if key not in _MOREF_KEYS and key != "_typeName":
-                raise _Odd(mo)
+        _moref_init()
+        mo = _new(_mo_cls)
+        mo.type = t
+        mo.value = val
+        mo.server_guid = guid or None
+        if unknown:
+            raise _Odd(mo)
         return mo
     raise _Odd
 
@@ -303,8 +322,10 @@ def _compile(source: str, namespace: dict[str, Any], name: str) -> Callable[...,
 
 
 def _namespace(fields: tuple[Field, ...], cls: type[Any]) -> dict[str, Any]:
+    _moref_init()
     ns: dict[str, Any] = {
         "_Odd": _Odd,
+        "_new": object.__new__,
         "_pick": _pick,
         "_cls": cls,
         "_P": frozenset([f[1] for f in fields] + ["_typeName"]),
@@ -318,11 +339,11 @@ def _namespace(fields: tuple[Field, ...], cls: type[Any]) -> dict[str, Any]:
     return ns
 
 
-def _reads(fields: tuple[Field, ...], column: int) -> list[str]:
+def _reads(fields: tuple[Field, ...], column: int, indent: str = "        ") -> list[str]:
     if not fields:
         return []
-    out = ["        g = d.get"]
-    out += [f"        f{i} = g({f[column]!r})" for i, f in enumerate(fields)]
+    out = [f"{indent}g = d.get"]
+    out += [f"{indent}f{i} = g({f[column]!r})" for i, f in enumerate(fields)]
     return out
 
 
@@ -333,29 +354,33 @@ def _argument_structurer(name: str) -> Callable[[Any], Any]:
     n = len(fields)
     fn = f"_structure_{name}"
     unpack = ", ".join(f"f{i}" for i in range(n)) + ("," if n == 1 else "")
+    all_present = " and ".join(["True", *(f"f{i} is not None" for i in range(n))])
     lines = [
         f"def {fn}(d):",
         "    if d.__class__ is not dict:",
         "        if d == '':",
         "            return None",
         "        raise _Odd",
-        "    k = d.keys()",
         "    bad = False",
-        "    if k <= _P:",
-        *(_reads(fields, 1) or ["        pass"]),
-        "    elif k <= _C:",
-        *(_reads(fields, 2) or ["        pass"]),
-        "    else:",
-        f"        values, unknown = _pick(d, _INDEX, {n})",
-        "        bad = bool(unknown)",
+        *_reads(fields, 1, "    "),
+        # Fast path: every field present and non-null in PascalCase, nothing else.
+        f"    if len(d) != {n} or not ({all_present}):",
+        "        k = d.keys()",
+        "        if k <= _P:",
+        "            pass",
+        "        elif k <= _C:",
+        *(_reads(fields, 2, "            ") or ["            pass"]),
+        "        else:",
+        f"            values, unknown = _pick(d, _INDEX, {n})",
+        "            bad = bool(unknown)",
     ]
     if n:
-        lines.append(f"        {unpack} = values")
+        lines.append(f"            {unpack} = values")
     for i, f in enumerate(fields):
         lines += _field_code(i, f, "bad = True")
-    args = ", ".join(f"f{i}" for i in range(n))
     lines += [
-        f"    o = _cls({args})",
+        "    o = _new(_cls)",
+        *(f"    o.{f[0]} = f{i}" for i, f in enumerate(fields)),
         "    if bad:",
         "        raise _Odd(o)",
         "    return o",
@@ -364,6 +389,9 @@ def _argument_structurer(name: str) -> Callable[[Any], Any]:
 
 
 _event_structurers: dict[str, Callable[[dict[str, Any], str], Any]] = {}
+# Structuring functions by the exact class name asked for (known classes only): parse_event's
+# fast path.
+_by_name: dict[str, Callable[[dict[str, Any], str], Any]] = {}
 
 
 def _event_structurer(name: str) -> Callable[[dict[str, Any], str], Any]:
@@ -391,8 +419,13 @@ def _event_structurer(name: str) -> Callable[[dict[str, Any], str], Any]:
     ]
     for i, f in enumerate(fields):
         lines += _field_code(i, f, "x[_W[{i}][c]] = {var}")
-    kwargs = ", ".join(f"{f[0]}=f{i}" for i, f in enumerate(fields))
-    lines.append(f"    return _cls({kwargs}, extra=x, class_name=class_name)")
+    lines += [
+        "    o = _new(_cls)",
+        *(f"    o.{f[0]} = f{i}" for i, f in enumerate(fields)),
+        "    o.extra = x",
+        "    o.class_name = class_name",
+        "    return o",
+    ]
     return _compile("\n".join(lines) + "\n", _namespace(fields, cls), fn)
 
 
@@ -506,6 +539,19 @@ def parse_event(
             the field. No other exception escapes.
     """
     try:
+        # Fast path: JSON object bytes naming a known class (what every producer sends).
+        if (
+            payload.__class__ is bytes
+            and payload[:1] == b"{"
+            and len(payload) <= max_size
+            and (content_type == "application/json" or content_type is None)
+        ):
+            structure = _by_name.get(name) if name is not None else None
+            if structure is not None and name is not None:
+                data = (_loads or _json_loads())(payload)
+                if data.__class__ is dict:
+                    fast: Event = structure(data, name)
+                    return fast
         return _parse(payload, name, content_type, category, max_size)
     except InvalidEvent:
         raise
@@ -541,6 +587,8 @@ def _parse(
     structure = _event_structurers.get(target)
     if structure is None:
         structure = _event_structurers[target] = _event_structurer(target)
+        if target == wanted:
+            _by_name[target] = structure
     event: Event = structure(data, wanted)
     return event
 
