@@ -225,6 +225,8 @@ class FakeVrops:
         self._next_moref = 19
         #: pushed events, as received
         self.events: list[dict[str, Any]] = []
+        #: every token handed out (so tests can assert none leaks into logs)
+        self.issued_tokens: list[str] = []
         #: requests per endpoint, keyed ``"PUT /api/resources/{id}/maintained"``
         self.counts: collections.Counter[str] = collections.Counter()
         #: every answered request, in order
@@ -571,6 +573,7 @@ class FakeVrops:
         token = f"{uuid.uuid4()}::{uuid.uuid4()}"
         validity = self._now_ms() + int(self.token_lifetime * 1000)
         self._tokens[token] = validity
+        self.issued_tokens.append(token)
         expires = dt.datetime.fromtimestamp(validity / 1000, tz=dt.timezone.utc)
         return _Reply(
             body={
