@@ -132,3 +132,79 @@ def test_bad_payloads_raise_invalid_event(payload: bytes, needle: str) -> None:
 def test_oversized_payload() -> None:
     with pytest.raises(InvalidEvent, match="larger than 10 bytes"):
         parse_event(b'{"Key": 1234567}', max_size=10)
+
+
+XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+
+
+def test_xml_with_class_in_xsi_type() -> None:
+    body = f"""<?xml version="1.0"?>
+    <event {XSI} xsi:type="EnteredMaintenanceModeEvent">
+      <key>910093</key><chainId>910066</chainId>
+      <createdTime>2022-04-20T15:47:32.365123456Z</createdTime>
+      <userName>VSPHERE.LOCAL\\Administrator</userName>
+      <host><name>esx02</name><host type="HostSystem">host-19</host></host>
+      <fullFormattedMessage>Host esx02 entered maintenance mode</fullFormattedMessage>
+      <brandNew>kept</brandNew>
+    </event>""".encode()
+    ev = parse_event(body, content_type="application/xml")
+    assert type(ev).__name__ == "EnteredMaintenanceModeEvent"
+    assert ev.key == 910093
+    assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 365123, tzinfo=timezone.utc)
+    assert ev.host is not None
+    assert ev.host.host == ManagedObjectReference("HostSystem", "host-19")
+    assert ev.extra == {"brandNew": "kept"}
+
+
+def test_xml_eventex_arguments_are_a_list() -> None:
+    body = f"""<EventEx {XSI}><key>1</key><eventTypeId>com.vmware.cis.tagging.attach</eventTypeId>
+      <arguments><key>Tag</key><value xsi:type="xsd:string">example-tag</value></arguments>
+      </EventEx>"""
+    ev = parse_event(body, content_type="text/xml")
+    assert isinstance(ev, EventEx)
+    assert ev.arguments is not None
+    assert [(a.key, a.value) for a in ev.arguments] == [("Tag", "example-tag")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+        "<Event><userName>&lol2;</userName></Event>",
+        '<!DOCTYPE x SYSTEM "file:///etc/passwd"><Event><key>1</key></Event>',
+        "<Event><key>1</key>",
+        "<Event>" * 10_000 + "</Event>" * 10_000,
+        "<a:Event><key>1</key></a:Event>",
+    ],
+)
+def test_hostile_or_broken_xml_is_rejected(body: str) -> None:
+    with pytest.raises(InvalidEvent) as info:
+        parse_event(body.encode(), content_type="application/xml")
+    assert "\n" not in str(info.value)
+
+
+def test_times_offsets_and_odd_values() -> None:
+    ev = parse_event({"CreatedTime": "2022-04-20T17:47:32.1+02:00", "ChainId": 1.0,
+                      "Key": True}, name="Event")
+    assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 100000, tzinfo=timezone.utc)
+    assert ev.chain_id == 1
+    assert ev.key is None
+    assert ev.extra == {"Key": True}
+    bad_time = parse_event({"CreatedTime": "yesterday"}, name="Event")
+    assert bad_time.created_time is None
+    assert bad_time.extra == {"CreatedTime": "yesterday"}
+
+
+def test_govmomi_typed_values_are_unwrapped() -> None:
+    ev = parse_event(
+        {
+            "_typeName": "EventEx",
+            "key": 3,
+            "eventTypeId": "esx.problem.x",
+            "arguments": [{"_typeName": "KeyAnyValue", "key": "k",
+                           "value": {"_typeName": "string", "_value": "v"}}],
+        }
+    )
+    assert isinstance(ev, EventEx)
+    assert ev.arguments is not None
+    assert ev.arguments[0].value == "v"
