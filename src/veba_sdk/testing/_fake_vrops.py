@@ -667,7 +667,8 @@ class FakeVrops:
         return name is None or name.casefold() in candidate.casefold()
 
     def _sorted(self) -> list[_Resource]:
-        return sorted(self._resources.values(), key=lambda r: (r.name, r.id))
+        # Creation order: a stable order in which partial matches may come first.
+        return list(self._resources.values())
 
     def _list_resources(self, request: _Request) -> _Reply:
         names = request.all("name")
