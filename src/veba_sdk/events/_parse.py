@@ -305,14 +305,29 @@ def _field_code(i: int, f: Field, odd: str) -> list[str]:
         test = f"if {var}.__class__ is not {scalar} and {var} is not None:"
     else:
         test = f"if {var} is not None:"
-    return [
-        f"    {test}",
+    convert = [
         "        try:",
         f"            {var} = _c{i}({var})",
         "        except _Odd as e:",
         f"            {odd.format(var=var, i=i)}",
         f"            {var} = e.value",
     ]
+    if kind == "moref":
+        # Inline fast path for the usual {"Type": ..., "Value": ...}.
+        return [
+            f"    {test}",
+            f"        if {var}.__class__ is dict and len({var}) == 2 and "
+            f"(t := {var}.get('Type')).__class__ is str and "
+            f"(v := {var}.get('Value')).__class__ is str:",
+            "            m = _new(_Mo)",
+            "            m.type = t",
+            "            m.value = v",
+            "            m.server_guid = None",
+            f"            {var} = m",
+            "        else:",
+            *("    " + line for line in convert),
+        ]
+    return [f"    {test}", *convert]
 
 
 def _compile(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
@@ -326,6 +341,7 @@ def _namespace(fields: tuple[Field, ...], cls: type[Any]) -> dict[str, Any]:
     ns: dict[str, Any] = {
         "_Odd": _Odd,
         "_new": object.__new__,
+        "_Mo": _mo_cls,
         "_pick": _pick,
         "_cls": cls,
         "_P": frozenset([f[1] for f in fields] + ["_typeName"]),
