@@ -24,6 +24,7 @@ import pytest
 
 from veba_sdk import Context, HandlerError, InvalidEvent, Router
 from veba_sdk.adapters.aws_lambda import LambdaContext, decode_event, handler
+from veba_sdk.events import EventEx
 
 EVENTS = Path(__file__).parent.parent / "fixtures" / "veba-events"
 ROUTER_CE = "VmPoweredOffEvent__v0.7-router__structured-ce__kn-py-echo.json"
@@ -152,6 +153,7 @@ def test_eventbridge_keeps_every_attribute_and_typed_fields(recorder: Recorder) 
     assert envelope.name == "DrsVmPoweredOnEvent"
     assert envelope.producer == "router"
     assert envelope.attributes["knativearrivaltime"] == cloudevent["knativearrivaltime"]
+    assert envelope.event.vm is not None
     assert envelope.event.vm.name == cloudevent["data"]["Vm"]["Name"]
 
 
@@ -228,6 +230,7 @@ def test_bare_detail_named_by_detail_type(recorder: Recorder) -> None:
         "time": event["time"],
         "datacontenttype": "application/json",
     }
+    assert envelope.event.host is not None
     assert envelope.event.host.name == detail["Host"]["Name"]
 
 
@@ -242,6 +245,7 @@ def test_bare_detail_eventex_type_id(recorder: Recorder) -> None:
     envelope = decode_event(event)
     assert envelope.category == "eventex"
     assert envelope.name == "com.vmware.vc.HA.ClusterFailoverActionCompletedEvent"
+    assert isinstance(envelope.event, EventEx)
     assert envelope.event.event_type_id == envelope.name
 
 
