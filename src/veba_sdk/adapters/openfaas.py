@@ -1,0 +1,216 @@
+"""OpenFaaS: the router as the ``handle`` of the python3-http template, or the classic one.
+
+VEBA's OpenFaaS processor POSTs the structured CloudEvent JSON with no CloudEvents content
+type and retries on 5xx. The decoder treats a JSON object with ``specversion`` as a structured
+event, so those bodies decode as sent; binary-mode requests (``ce-*`` headers) work too.
+
+Three steps, as in every adapter: recognise the request (health probe, wrong method, size),
+convert it in (one CloudEvent, or a batch), convert the result out with the status policy of
+:mod:`veba_sdk.adapters._http_common`, as the template's ``{"statusCode", "body", "headers"}``.
+
+python3-http / python3-http-debian (``function/handler.py``)::
+
+    from veba_sdk import on
+    from veba_sdk.adapters import openfaas
+
+    @on("VmPoweredOnEvent")
+    def powered_on(event, ctx): ...
+
+    handle = openfaas.handler(veba_sdk.router)
+
+Classic watchdog templates (``handle(req)`` returning a string)::
+
+    handle = openfaas.classic_handler(veba_sdk.router)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from .._errors import HandlerError
+from .._router import Router
+from . import _http_common as http
+from ._http_common import DEFAULT_MAX_BODY, Response
+
+__all__ = [
+    "DEFAULT_MAX_BODY",
+    "OpenFaaSContext",
+    "OpenFaaSEvent",
+    "classic_handler",
+    "handler",
+]
+
+logger = logging.getLogger("veba_sdk.adapters.openfaas")
+
+
+class OpenFaaSEvent(Protocol):
+    """The request the python3-http template's ``index.py`` hands to ``handle``.
+
+    ``headers`` is werkzeug's ``Headers`` there (case-insensitive, iterates as pairs); any
+    mapping of header names to values works as well.
+    """
+
+    @property
+    def body(self) -> bytes | str:
+        """The raw request body (``request.get_data()``)."""
+
+    @property
+    def headers(self) -> Any:
+        """The request headers: a mapping or an iterable of ``(name, value)`` pairs."""
+
+    @property
+    def method(self) -> str:
+        """The HTTP method."""
+
+    @property
+    def path(self) -> str:
+        """The request path."""
+
+
+class OpenFaaSContext(Protocol):
+    """The template's context object (it carries ``hostname``); passed on as ``ctx.platform``."""
+
+    @property
+    def hostname(self) -> str:
+        """The function instance's host name."""
+
+
+PythonHttpHandle = Callable[[OpenFaaSEvent, Any], dict[str, Any]]
+ClassicHandle = Callable[[str], str]
+
+
+def _header_map(headers: Any) -> dict[str, str]:
+    """Lower-cased header names to values, from a mapping, werkzeug ``Headers`` or pairs."""
+    if headers is None:
+        return {}
+    items = headers.items() if callable(getattr(headers, "items", None)) else headers
+    return {str(key).lower(): str(value) for key, value in items}
+
+
+def _respond(
+    router: Router,
+    *,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | str,
+    platform: Any,
+    max_body: int,
+) -> Response:
+    early = http.preflight(method.upper(), path or "/")
+    if early is not None:
+        return early
+    if isinstance(body, str):
+        body = body.encode("utf-8", "surrogatepass")
+    elif not isinstance(body, bytes):
+        body = bytes(body)
+    if len(body) > max_body:
+        return http.too_large(max_body)
+    decoded = http.decode_request(
+        headers, body, batch=http.is_batch(headers.get("content-type")), max_body=max_body
+    )
+    if isinstance(decoded, Response):
+        return decoded
+    results = http.dispatch_sync(router, decoded, platform)
+    if isinstance(results, Response):
+        return results
+    # No broker reads an OpenFaaS function's answer as an event: structured keeps it one text.
+    return http.respond(results, "structured")
+
+
+def handler(router: Router, *, max_body: int = DEFAULT_MAX_BODY) -> PythonHttpHandle:
+    """``handle(event, context)`` for OpenFaaS's python3-http (and python3-http-debian) template.
+
+    Args:
+        router: the router whose handlers serve the events.
+        max_body: bodies over this many bytes get 413.
+
+    Returns:
+        a function answering ``{"statusCode": int, "body": str, "headers": dict}`` by the
+        status policy: 400 for undecodable input (VEBA does not retry it), 500 when a handler
+        raised (VEBA retries), 204/200 otherwise.
+    """
+    http.check_options(max_body, "structured")
+
+    def handle(event: OpenFaaSEvent, context: Any = None) -> dict[str, Any]:
+        """Handle one OpenFaaS request carrying a VEBA CloudEvent."""
+        response = _respond(
+            router,
+            method=str(getattr(event, "method", "POST") or "POST"),
+            path=str(getattr(event, "path", "/") or "/"),
+            headers=_header_map(getattr(event, "headers", None)),
+            body=getattr(event, "body", b"") or b"",
+            platform=context,
+            max_body=max_body,
+        )
+        return {
+            "statusCode": response.status,
+            # The template str()s the body: hand it text (replies are structured JSON).
+            "body": response.body.decode("utf-8", "replace"),
+            "headers": dict(response.headers),
+        }
+
+    handle.__qualname__ = handle.__name__ = "handle"
+    return handle
+
+
+def _classic_headers(environ: Mapping[str, str]) -> dict[str, str]:
+    """Headers from the classic watchdog's ``Http_*`` environment variables."""
+    headers = {}
+    for key, value in environ.items():
+        if key.startswith("Http_Ce_"):
+            headers["ce-" + key[8:].lower().replace("_", "-")] = value
+        elif key == "Http_Content_Type":
+            headers["content-type"] = value
+    return headers
+
+
+def classic_handler(
+    router: Router,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    environ: Mapping[str, str] | None = None,
+) -> ClassicHandle:
+    """``handle(req: str) -> str`` for OpenFaaS's classic watchdog templates (``python3``).
+
+    The classic watchdog can only answer 200 (``handle`` returned) or 500 (it raised), and
+    hands headers over as ``Http_*`` environment variables, which are read for binary mode.
+
+    * A handler failed: raises :class:`~veba_sdk.HandlerError`, so the watchdog answers 500
+      and VEBA retries.
+    * Undecodable input: logged and returned as a one-line ``"400 <reason>"`` text (answered
+      with 200: a retry could never succeed, and VEBA retries 5xx).
+    * Otherwise the reply event (structured JSON), the handlers' JSON, or ``""``.
+
+    Args:
+        router: the router whose handlers serve the events.
+        max_body: bodies over this many bytes are rejected.
+        environ: where the ``Http_*`` variables are read (``os.environ`` by default).
+    """
+    http.check_options(max_body, "structured")
+
+    def handle(req: str) -> str:
+        """Handle one classic-watchdog request carrying a VEBA CloudEvent."""
+        env = os.environ if environ is None else environ
+        response = _respond(
+            router,
+            method=env.get("Http_Method", "POST") or "POST",
+            path=env.get("Http_Path", "/") or "/",
+            headers=_classic_headers(env),
+            body=req if isinstance(req, (str, bytes)) else str(req),
+            platform=None,
+            max_body=max_body,
+        )
+        text = response.body.decode("utf-8", "replace")
+        if response.status >= 500:
+            raise HandlerError(text.strip())
+        if response.status >= 400:
+            logger.warning("rejected request: %s %s", response.status, text.strip())
+            return f"{response.status} {text}"
+        return text
+
+    handle.__qualname__ = handle.__name__ = "handle"
+    return handle
