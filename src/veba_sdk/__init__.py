@@ -4,30 +4,80 @@
 >>> @on("EnteredMaintenanceModeEvent")
 ... def mark(event, ctx): ...
 
-The public names live here; the modules they come from are private.
+The public names live here; the modules they come from are private. They are loaded on first
+access, so ``import veba_sdk.events`` (or a Lambda cold start) pays only for what it uses.
 """
 
 from __future__ import annotations
 
-from ._context import Context, Reply
-from ._errors import HandlerError, InvalidEvent, RouteError, VebaError
-from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
-from ._router import DispatchResult, DuplicateInProgress, Route, Router
-
-from .events import Envelope, decode_http, from_cloudevent, parse_event, to_dict
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-#: The module-level router that :func:`on` and :func:`default` register on.
-router = Router()
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-#: ``@on("EnteredMaintenanceModeEvent")``: register on the module-level router.
-on = router.on
+    from ._context import Context, Reply
+    from ._errors import ConfigError, HandlerError, InvalidEvent, RouteError, VebaError
+    from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
+    from ._router import DispatchResult, DuplicateInProgress, H, Pattern, Predicate, Route, Router
+    from .events import Envelope, decode_http, from_cloudevent, parse_event, to_dict
 
-#: ``@default``: a catch-all handler on the module-level router.
-default = router.default
+    #: The module-level router that :func:`on` and :func:`default` register on.
+    router: Router
+
+    def on(*patterns: Pattern, where: Predicate | None = None) -> Callable[[H], H]:
+        """Register a handler on the module-level router (see :meth:`Router.on`)."""
+
+    def default(handler: H) -> H:
+        """Register a catch-all handler on the module-level router."""
+
+_EXPORTS = {
+    "Context": "._context",
+    "Reply": "._context",
+    "ConfigError": "._errors",
+    "HandlerError": "._errors",
+    "InvalidEvent": "._errors",
+    "RouteError": "._errors",
+    "VebaError": "._errors",
+    "IdempotencyStore": "._idempotency",
+    "InMemoryIdempotencyStore": "._idempotency",
+    "DispatchResult": "._router",
+    "DuplicateInProgress": "._router",
+    "Route": "._router",
+    "Router": "._router",
+    "Envelope": ".events",
+    "decode_http": ".events",
+    "from_cloudevent": ".events",
+    "parse_event": ".events",
+    "to_dict": ".events",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name], __name__), name)
+    elif name in ("router", "on", "default"):
+        # The module-level default router, made on first use.
+        from ._router import Router
+
+        default_router = globals().get("router") or Router()
+        globals()["router"] = default_router
+        value = {"router": default_router, "on": default_router.on,
+                 "default": default_router.default}[name]
+    else:
+        raise AttributeError(f"module 'veba_sdk' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
+    "ConfigError",
     "Context",
     "DispatchResult",
     "DuplicateInProgress",

@@ -116,7 +116,7 @@ class Context:
     def __init__(self, envelope: Envelope, platform: Any = None) -> None:
         self.envelope = envelope
         self.platform = platform
-        self.replies: list[Reply] = []
+        self.replies: list[Reply] | None = None  # made on the first reply: most events have none
         self._logger: logging.LoggerAdapter[logging.Logger] | None = None
 
     @property
@@ -202,8 +202,14 @@ class Context:
             subject=subject,
             extensions=extensions,
         )
-        self.replies.append(reply)
+        self.add_reply(reply)
         return reply
+
+    def add_reply(self, reply: Reply) -> None:
+        """Queue a reply event (what a handler returning a CloudEvent amounts to)."""
+        if self.replies is None:
+            self.replies = []
+        self.replies.append(reply)
 
     def __repr__(self) -> str:
         return f"Context(name={self.name!r}, id={self.envelope.attributes.get('id')!r})"

@@ -14,19 +14,20 @@ Route kinds:
 
 from __future__ import annotations
 
-import asyncio
-import difflib
-import functools
-import inspect
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from fnmatch import fnmatchcase
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import Context, Reply
 from ._errors import RouteError
 from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
 from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_event_class
+
+if TYPE_CHECKING:
+    import asyncio
+
+# asyncio, inspect and difflib are imported where used: a Lambda cold start needs none of them.
 
 __all__ = [
     "DispatchResult",
@@ -40,7 +41,7 @@ __all__ = [
 Handler = Callable[..., Any]
 H = TypeVar("H", bound=Handler)
 Predicate = Callable[[Any], bool]
-Pattern = Union[str, type]
+Pattern = str | type
 
 _GLOB_CHARS = frozenset("*?[")
 _MAX_CACHED_NAMES = 4096  # event names come from the wire: bound what we remember
@@ -158,6 +159,9 @@ class DispatchResult:
 
 
 def _is_async(handler: Handler) -> bool:
+    import functools
+    import inspect
+
     target = handler
     while isinstance(target, functools.partial):
         target = target.func
@@ -168,6 +172,8 @@ def _is_async(handler: Handler) -> bool:
 
 def _takes_context(handler: Handler) -> bool:
     """Handlers take ``(event)`` or ``(event, ctx)``; decide once, at registration."""
+    import inspect
+
     try:
         signature = inspect.signature(handler)
     except (TypeError, ValueError):
@@ -187,6 +193,8 @@ def _takes_context(handler: Handler) -> bool:
 
 
 def _suggest(name: str) -> str:
+    import difflib
+
     names = event_class_names()
     candidates = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     if not candidates and is_event_class(name + "Event"):
@@ -247,11 +255,15 @@ class Router:
     ) -> None:
         if idempotency is True:
             idempotency = InMemoryIdempotencyStore()
-        self.idempotency: IdempotencyStore | None = idempotency or None
+        # `is` checks: an empty store has len() 0 and would read as false.
+        self.idempotency: IdempotencyStore | None = (
+            None if idempotency is None or idempotency is False else idempotency
+        )
         self.sync_handlers_in_thread = sync_handlers_in_thread
         self._routes: list[Route] = []
         self._defaults: list[Route] = []
         self._cache: dict[tuple[str, str, str], tuple[Route, ...]] = {}
+        self._has_filters = False  # lets dispatch skip the `where` pass entirely
         self._lock = threading.Lock()
         self._thread_loop = _ThreadLoop()
 
@@ -276,6 +288,7 @@ class Router:
             with self._lock:
                 for pattern, kind in compiled:
                     self._routes.append(Route(pattern, kind, handler, where, len(self._routes)))
+                self._has_filters = self._has_filters or where is not None
                 self._cache.clear()
             return handler
 
@@ -303,10 +316,12 @@ class Router:
                 self._routes.append(
                     Route(route.pattern, route.kind, route.handler, where, len(self._routes))
                 )
+                self._has_filters = self._has_filters or where is not None
             for route in other._defaults:
                 self._defaults.append(
                     Route("*", "default", route.handler, prefix_where, len(self._defaults))
                 )
+                self._has_filters = self._has_filters or prefix_where is not None
             self._cache.clear()
 
     @property
@@ -399,7 +414,7 @@ class Router:
             except Exception as exc:  # a handler's failure must not stop the others
                 _record_failure(result, route, exc, envelope)
                 continue
-            _record_value(result, route, value)
+            _record_value(result, ctx, route, value)
         self._settle(claim, result, ctx)
         return result
 
@@ -425,37 +440,41 @@ class Router:
                 if route.is_async:
                     value = await route.handler(*args)
                 elif self.sync_handlers_in_thread:
+                    import asyncio
+
                     value = await asyncio.to_thread(route.handler, *args)
                 else:
                     value = route.handler(*args)
             except Exception as exc:  # a handler's failure must not stop the others
                 _record_failure(result, route, exc, envelope)
                 continue
-            _record_value(result, route, value)
+            _record_value(result, ctx, route, value)
         self._settle(claim, result, ctx)
         return result
 
-    def _choose(self, envelope: Envelope, result: DispatchResult) -> list[Route]:
+    def _choose(self, envelope: Envelope, result: DispatchResult) -> tuple[Route, ...]:
         """The routes to run: matching ones whose ``where`` accepts the event, else defaults."""
-        routes = self.handlers_for(
-            envelope.name, envelope.category, _class_name_of(envelope.event)
-        )
+        event = envelope.event
+        routes = self.handlers_for(envelope.name, envelope.category, type(event).__name__)
+        if not routes or not self._has_filters:
+            result.matched = bool(routes)
+            return routes
         chosen: list[Route] = []
         for route in routes:
             if route.where is None:
                 chosen.append(route)
                 continue
             try:
-                accepted = route.where(envelope.event)
+                accepted = route.where(event)
             except Exception as exc:  # a broken filter fails its route, not the others
                 _record_failure(result, route, exc, envelope)
                 continue
             if accepted:
                 chosen.append(route)
-        if not chosen and not result.failed and routes and routes[0].kind != "default":
+        if not chosen and not result.failed and routes[0].kind != "default":
             chosen = list(self._defaults)
         result.matched = bool(chosen)
-        return chosen
+        return tuple(chosen)
 
     def _claim(self, envelope: Envelope, result: DispatchResult) -> str | None:
         """Claim the event in the idempotency store; ``None`` when there is none or it's taken."""
@@ -476,7 +495,8 @@ class Router:
         return None
 
     def _settle(self, claim: str | None, result: DispatchResult, ctx: Context) -> None:
-        result.replies.extend(ctx.replies)
+        if ctx.replies:
+            result.replies = ctx.replies
         if claim is None or self.idempotency is None:
             return
         if result.failed:
@@ -485,6 +505,9 @@ class Router:
             self.idempotency.complete(claim)
 
     def _run_coroutine(self, coroutine: Awaitable[Any]) -> Any:
+        import asyncio
+        import inspect
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -517,10 +540,6 @@ def idempotency_key(envelope: Envelope) -> str:
     return f"{envelope.attributes.get('source')}#{key}"
 
 
-def _class_name_of(event: Any) -> str:
-    return type(event).__name__
-
-
 def _both(first: Predicate, second: Predicate | None) -> Predicate:
     if second is None:
         return first
@@ -544,14 +563,15 @@ def _record_failure(
     )
 
 
-def _record_value(result: DispatchResult, route: Route, value: Any) -> None:
+def _record_value(result: DispatchResult, ctx: Context, route: Route, value: Any) -> None:
     result.ran.append(route.name)
     if value is None:
         return
+    # Returned replies join ctx.reply() ones so they keep the order handlers produced them.
     if isinstance(value, Reply):
-        result.replies.append(value)
+        ctx.add_reply(value)
     elif callable(getattr(value, "get_attributes", None)):
-        result.replies.append(Reply.from_cloudevent(value))
+        ctx.add_reply(Reply.from_cloudevent(value))
     else:
         result.values.append(value)
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from cloudevents.http import CloudEvent, from_http, to_binary, to_structured
+from cloudevents.conversion import to_binary, to_structured
+from cloudevents.http import CloudEvent, from_http
 
 from veba_sdk import InvalidEvent
 from veba_sdk.events import decode_http, decode_http_batch, from_cloudevent

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# envelope exports below
+from ._envelope import Envelope, from_cloudevent
+from ._http import decode_http, decode_http_batch
 from ._models import EVENT_CLASSES, ancestors, event_class_names, get_class, is_event_class
 from ._models import is_model_name as _is_model_name
 from ._parse import parse_event, to_dict
-
-# envelope exports below
 
 if TYPE_CHECKING:
     from ._classes import *  # noqa: F403  (the 443 event classes and argument types)
@@ -21,12 +22,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_CLASSES",
+    "Envelope",
     "Event",
     "EventEx",
     "ExtendedEvent",
     "ManagedObjectReference",
     "ancestors",
+    "decode_http",
+    "decode_http_batch",
     "event_class_names",
+    "from_cloudevent",
     "is_event_class",
     "parse_event",
     "to_dict",

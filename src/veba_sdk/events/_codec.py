@@ -61,6 +61,7 @@ def decode_data(data: bytes | bytearray | memoryview | str, content_type: str | 
             raise InvalidEvent("data is not valid UTF-8", field="data") from None
     if not is_json(content_type):
         raise InvalidEvent(
-            f"content type {content_type[:80]!r} is neither JSON nor XML", field="datacontenttype"
+            f"content type {(content_type or '')[:80]!r} is neither JSON nor XML",
+            field="datacontenttype",
         )
     return loads_json(data, "data")

@@ -32,7 +32,7 @@ VSPHERE_TYPE_SUFFIX = ".v0"
 CATEGORIES = ("event", "eventex", "extendedevent")
 PRODUCERS = ("router", "vsphere-source")
 _CLASS_FOR_CATEGORY = {"eventex": "EventEx", "extendedevent": "ExtendedEvent"}
-_REQUIRED = ("id", "source", "specversion", "type")
+_REQUIRED = ("specversion", "id", "source", "type")
 
 
 class Envelope:
@@ -40,7 +40,7 @@ class Envelope:
 
     Attributes:
         name: the vCenter class name (``"EnteredMaintenanceModeEvent"``) or, for EventEx and
-            ExtendedEvent, the event type id (``"com.vmware.vc.HA.ClusterFailoverActionCompletedEvent"``).
+            ExtendedEvent, the event type id (``"com.vmware.vc.HA.HostFailedEvent"``).
         category: ``"event"``, ``"eventex"`` or ``"extendedevent"``.
         producer: ``"router"`` (event router v0.5-v0.8) or ``"vsphere-source"`` (VSphereSource).
         attributes: every CloudEvent context attribute and extension, as sent.
@@ -127,9 +127,11 @@ def split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
         name = ce_type[len(VSPHERE_TYPE_PREFIX) : -len(VSPHERE_TYPE_SUFFIX)]
         if not name:
             raise InvalidEvent(f"type {ce_type!r} names no vCenter event", field="type")
-        category = attributes.get("eventclass")
-        if category not in CATEGORIES:
-            if category is not None:
+        eventclass = attributes.get("eventclass")
+        if eventclass in CATEGORIES:
+            category = str(eventclass)
+        else:
+            if eventclass is not None:
                 raise InvalidEvent(
                     f"extension 'eventclass' must be one of {', '.join(CATEGORIES)}",
                     field="eventclass",

@@ -18,7 +18,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from .._errors import InvalidEvent
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BODY = 1 << 20
-Headers = Union[Mapping[str, str], Iterable[tuple[bytes, bytes]]]
+Headers = Mapping[str, str] | Iterable[tuple[bytes, bytes]]
 
 _STRUCTURED = "application/cloudevents+json"
 _BATCH = "application/cloudevents-batch+json"
@@ -75,27 +75,36 @@ def _read_headers(headers: Headers) -> tuple[dict[str, Any], str | None]:
     """Split headers into CloudEvent attributes (from ``ce-*``) and the content type."""
     attributes: dict[str, Any] = {}
     content_type: str | None = None
-    items: Iterable[tuple[Any, Any]] = (
-        headers.items() if isinstance(headers, Mapping) else headers
-    )
-    for raw_key, value in items:
-        if isinstance(raw_key, bytes):
+    if not isinstance(headers, list) and isinstance(headers, Mapping):
+        for key, value in headers.items():
+            key = key.lower()
+            if key.startswith("ce-"):
+                name = key[3:]
+                if name != "datacontenttype":  # forbidden by the binding: Content-Type wins
+                    attributes[name] = _header_text(value, name)
+            elif key == "content-type":
+                content_type = value.decode("latin-1") if isinstance(value, bytes) else value
+        return attributes, content_type
+    # ASGI raw pairs: the hot path, kept to cheap bytes operations.
+    for raw_key, raw_value in headers:
+        raw_key = raw_key.lower()  # servers lower-case names already; this is cheap insurance
+        if raw_key[:3] == b"ce-":
             try:
-                key = raw_key.decode("ascii").lower()
+                name = raw_key[3:].decode("ascii")
             except UnicodeDecodeError:
                 raise InvalidEvent("a header name is not ASCII", field="headers") from None
-        else:
-            key = raw_key.lower()
-        if key.startswith("ce-"):
-            name = key[3:]
             if name == "datacontenttype":
-                continue  # the binding forbids it; Content-Type is authoritative
-            attributes[name] = _header_text(value, name)
-        elif key == "content-type":
-            if isinstance(value, bytes):
-                content_type = value.decode("latin-1")
+                continue
+            try:
+                text = raw_value.decode("ascii")
+            except UnicodeDecodeError:
+                text = _header_text(raw_value, name)
             else:
-                content_type = value
+                if "%" in text or text[:1] == '"':
+                    text = _header_text(text, name)
+            attributes[name] = text
+        elif raw_key == b"content-type":
+            content_type = raw_value.decode("latin-1")
     return attributes, content_type
 
 
