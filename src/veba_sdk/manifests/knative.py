@@ -94,7 +94,9 @@ def filter_items(selector: Selector, producer: str) -> list[Item]:
             else:
                 items.append({"exact": {"subject": selector.name}})
     elif producer == "vsphere-source":
-        if selector.categories is not None:
+        # The type names the class exactly: an exact class name needs no ``eventclass``.
+        by_name = selector.name is not None and not selector.glob
+        if selector.categories is not None and not (by_name and selector.categories == ("event",)):
             classes = list(selector.categories)
             if len(classes) == 1:
                 items.append({"exact": {"eventclass": classes[0]}})

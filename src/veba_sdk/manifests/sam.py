@@ -9,6 +9,7 @@ subscribed events: names in ``detail-type``, type-id globs as ``prefix``/``suffi
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from ._selectors import ManifestError, Selector, selectors_for
@@ -63,7 +64,9 @@ def event_pattern(router: Router) -> dict[str, Any]:
             branch["detail"] = {"type": [ROUTER_TYPE_PREFIX + c for c in selector.categories]}
         branches.append(branch)
     if plain:
-        branches.insert(0, {"detail-type": plain})
+        names = sorted(m for m in plain if isinstance(m, str))
+        matchers = sorted((m for m in plain if not isinstance(m, str)), key=json.dumps)
+        branches.insert(0, {"detail-type": names + matchers})
     if len(branches) == 1:
         return branches[0]
     return {"$or": branches}

@@ -1,7 +1,14 @@
 """Helpers for testing VEBA functions.
 
-``FakeVrops`` is imported lazily: importing ``veba_sdk.testing`` does not need
-httpx (the ``vrops`` extra) unless the fake is used.
+* :func:`make_event` builds a realistic typed event of any of the 443 classes (or an EventEx
+  by type id); :func:`to_cloudevent`, :func:`to_eventbridge` and :func:`to_openfaas` wrap it
+  exactly as the event router or the VSphereSource deliver it; :func:`send` posts it.
+* ``FakeVrops`` is a stateful vROps stand-in.
+* The pytest plugin (``veba_sdk.testing.pytest_plugin``, registered as an entry point) gives
+  the fixtures ``veba_router``, ``veba_event`` and ``fake_vrops``.
+
+Everything is imported lazily: importing ``veba_sdk.testing`` does not need httpx (the
+``vrops`` extra) unless the fake or :func:`send` is used.
 """
 
 from __future__ import annotations
@@ -9,9 +16,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from veba_sdk.testing._events import (
+        event_name,
+        make_event,
+        send,
+        to_cloudevent,
+        to_eventbridge,
+        to_openfaas,
+        to_xml,
+    )
     from veba_sdk.testing._fake_vrops import FakeVrops
 
-__all__ = ["FakeVrops"]
+__all__ = [
+    "FakeVrops",
+    "event_name",
+    "make_event",
+    "send",
+    "to_cloudevent",
+    "to_eventbridge",
+    "to_openfaas",
+    "to_xml",
+]
+
+_EVENTS_NAMES = frozenset(__all__) - {"FakeVrops"}
 
 
 def __getattr__(name: str) -> Any:
@@ -19,4 +46,14 @@ def __getattr__(name: str) -> Any:
         from veba_sdk.testing._fake_vrops import FakeVrops
 
         return FakeVrops
+    if name in _EVENTS_NAMES:
+        from veba_sdk.testing import _events
+
+        value = getattr(_events, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
