@@ -128,6 +128,16 @@ class Server:
         finally:
             connection.close()
 
+    def get(self) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
+
     def handled(self) -> list[dict[str, Any]]:
         if not self.log.exists():
             return []
@@ -239,6 +249,10 @@ def test_what_the_framework_answers_before_the_function_runs(server: Server, cas
     status, _ = server.post(headers, body)
     assert status == (asgi_status if server.asgi else flask_status)
     assert len(server.handled()) == before
+
+
+def test_get_is_not_allowed(server: Server) -> None:
+    assert server.get() == 405
 
 
 def test_server_still_serves_after_bad_input(server: Server) -> None:
