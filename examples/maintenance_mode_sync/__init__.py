@@ -1,0 +1,1 @@
+"""Flagship example: vCenter host maintenance mode mirrored into vROps."""
