@@ -737,6 +737,8 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "auth_source": ("VROPS_AUTH_SOURCE", "vropsAuthSource"),
     "verify": ("VROPS_VERIFY", "vropsVerify"),
     "scheme": ("VROPS_AUTH_SCHEME",),
+    "retry_attempts": ("VROPS_RETRY_ATTEMPTS",),
+    "retry_timeout": ("VROPS_RETRY_TIMEOUT",),
 }
 
 
@@ -774,6 +776,18 @@ def settings_from_env(
         raise VropsError(f"vROps settings missing: {wanted} (environment or {directory})")
     if "verify" in out:
         out["verify"] = parse_verify(out["verify"])
+    budget = {k: out.pop(f"retry_{k}") for k in ("attempts", "timeout") if f"retry_{k}" in out}
+    if budget:
+        default = RetryPolicy()
+        try:
+            out["retry"] = RetryPolicy(
+                attempts=int(budget.get("attempts", default.attempts)),
+                timeout=float(budget.get("timeout", default.timeout)),
+            )
+        except ValueError:
+            raise VropsError(
+                "VROPS_RETRY_ATTEMPTS must be an integer and VROPS_RETRY_TIMEOUT seconds"
+            ) from None
     return out
 
 
