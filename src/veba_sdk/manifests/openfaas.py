@@ -51,7 +51,7 @@ def openfaas_stack(
     name: str,
     image: str,
     gateway: str = DEFAULT_GATEWAY,
-    handler: str = "./handler",
+    handler: str = ".",
     environment: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ``stack.yml`` document (provider ``openfaas``, template ``python3-http``).

@@ -1,0 +1,26 @@
+"""The deployment kits (``adapters/<platform>/`` in the repository, ``veba_sdk/_kits`` in wheels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["KIT_NAME", "TARGETS", "kit_dir"]
+
+#: Placeholder in every kit file, replaced by the project name.
+KIT_NAME = "veba-function"
+TARGETS = ("knative", "openfaas", "lambda", "gcf")
+
+
+def kit_dir(target: str) -> Path:
+    """The directory of a platform's kit.
+
+    Raises:
+        FileNotFoundError: the kits are neither packaged nor in a source checkout.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}: use {', '.join(TARGETS)}")
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "_kits" / target, package.parents[1] / "adapters" / target):
+        if (candidate / "handler.py").is_file():
+            return candidate
+    raise FileNotFoundError(f"the {target} kit is not installed with veba-sdk")

@@ -1,0 +1,136 @@
+"""``veba send``: post sample (or given) events to a function as a VEBA producer would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._load import suggest_event
+
+__all__ = ["command", "parse_sets"]
+
+
+def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
+    """``("host.name=esx01", "key=7")`` -> ``{"host__name": "esx01", "key": 7}``.
+
+    Values are read as JSON when they parse (numbers, ``true``, ``null``, objects), else text.
+    """
+    overrides: dict[str, Any] = {}
+    for item in items:
+        path, sep, raw = item.partition("=")
+        if not sep or not path.strip():
+            raise click.BadParameter(f"{item!r}: expected FIELD.PATH=VALUE", param_hint="--set")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        overrides[path.strip().replace(".", "__")] = value
+    return overrides
+
+
+def _check_name(name: str) -> None:
+    from ..events import is_event_class
+
+    if "." not in name and not is_event_class(name):
+        raise click.BadParameter(
+            f"{name!r} is not a vCenter event class{suggest_event(name)}", param_hint="NAME"
+        )
+
+
+def _from_file(path: Path, name: str) -> dict[str, Any]:
+    """The fields of the event in a payload file (a vCenter event, or a CloudEvent around one)."""
+    from ..events import is_event_class, parse_event
+
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{path}: not JSON ({exc})", param_hint="--file") from None
+    if isinstance(payload, dict) and "specversion" in payload and "data" in payload:
+        payload = payload["data"]
+    class_name = name if is_event_class(name) else "EventEx"
+    event = parse_event(payload, name=class_name)
+    fields = {
+        a.name: getattr(event, a.name)
+        for a in type(event).__attrs_attrs__
+        if a.name not in ("extra", "class_name") and getattr(event, a.name) is not None
+    }
+    if class_name != name:
+        fields["event_type_id"] = name
+    return fields
+
+
+@click.command()
+@click.argument("name")
+@click.option("--to", "url", default="http://127.0.0.1:8080/", show_default=True,
+              help="The function's URL.")
+@click.option("--producer", type=click.Choice(["router", "vsphere-source"]), default="router",
+              show_default=True, help="Whose CloudEvent shape to send.")
+@click.option("--mode", type=click.Choice(["binary", "structured"]), default="binary",
+              show_default=True, help="CloudEvents HTTP content mode.")
+@click.option("--encoding", type=click.Choice(["json", "xml"]), default="json",
+              show_default=True, help="Data encoding (xml: VSphereSource without payloadEncoding).")
+@click.option("--platform", type=click.Choice(["knative", "openfaas"]), default="knative",
+              show_default=True,
+              help="knative: a CloudEvents request; openfaas: VEBA's OpenFaaS processor's "
+              "structured JSON without a CloudEvents content type.")
+@click.option("--set", "sets", multiple=True, metavar="FIELD.PATH=VALUE",
+              help="Override a field, e.g. --set host.name=esx01 (repeatable).")
+@click.option("--file", "payload_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Send this event payload (JSON) instead of a generated one.")
+@click.option("--count", type=click.IntRange(1), default=1, show_default=True,
+              help="How many events to send (each with a fresh key and id).")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
+def command(
+    name: str,
+    url: str,
+    producer: str,
+    mode: str,
+    encoding: str,
+    platform: str,
+    sets: tuple[str, ...],
+    payload_file: Path | None,
+    count: int,
+    timeout: float,
+) -> None:
+    """Send the event NAME (a class name or EventEx type id) and print the response.
+
+    \b
+    Examples:
+      veba send EnteredMaintenanceModeEvent --set host.name=esx01
+      veba send com.vmware.vc.HA.ClusterFailoverActionCompletedEvent --producer vsphere-source
+      veba send VmPoweredOnEvent --platform openfaas --to http://127.0.0.1:8081/
+    """
+    import httpx
+
+    from ..testing import make_event, send
+
+    _check_name(name)
+    overrides = _from_file(payload_file, name) if payload_file is not None else {}
+    overrides.update(parse_sets(sets))
+    if platform == "openfaas" and (producer != "router" or encoding != "json"):
+        raise click.UsageError("--platform openfaas sends the event router's JSON format only")
+    failed = 0
+    with httpx.Client(timeout=timeout) as client:
+        for _ in range(count):
+            try:
+                event = make_event(name, **overrides)
+            except TypeError as exc:
+                raise click.BadParameter(str(exc), param_hint="--set") from None
+            try:
+                response = send(
+                    url, event, producer=producer, mode=mode, encoding=encoding,
+                    platform=platform, client=client,
+                )
+            except httpx.HTTPError as exc:
+                raise click.ClickException(f"{url}: {exc or type(exc).__name__}") from None
+            body = response.text.strip()
+            click.echo(f"{response.status_code} {response.reason_phrase}" + (f" {body}" if body else ""))
+            failed += response.status_code >= 400
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+command.name = "send"

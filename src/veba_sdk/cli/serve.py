@@ -1,0 +1,106 @@
+"""``veba serve``: run a function's handlers locally, as its platform would."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ._load import load_router
+
+__all__ = ["command", "knative_app"]
+
+_TARGET_ENV = "VEBA_SERVE_TARGET"
+
+
+def knative_app() -> object:
+    """The ASGI app for the router named in ``$VEBA_SERVE_TARGET`` (a uvicorn factory)."""
+    from ..adapters.knative import asgi
+
+    return asgi(load_router(os.environ[_TARGET_ENV]))
+
+
+def _serve_knative(target: str, host: str, port: int, reload: bool) -> None:
+    import uvicorn
+
+    os.environ[_TARGET_ENV] = target
+    load_router(target)  # fail fast, before the server starts
+    uvicorn.run(
+        f"{__name__}:knative_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        reload_dirs=[os.getcwd()] if reload else None,
+        log_level="info",
+    )
+
+
+def _serve_openfaas(target: str, host: str, port: int, reload: bool) -> None:
+    from ..adapters.openfaas import handler
+    from .openfaas_wsgi import serve, wsgi_app
+
+    handle = handler(load_router(target))
+    if reload:
+        try:
+            from werkzeug.serving import run_simple
+        except ImportError:
+            raise click.UsageError("--reload with --adapter openfaas needs werkzeug") from None
+        run_simple(host, port, wsgi_app(handle), use_reloader=True)
+        return
+    click.echo(f"veba: serving {target} (openfaas python3-http) on http://{host}:{port}", err=True)
+    serve(handle, host, port)
+
+
+def _serve_gcf(target: str, host: str, port: int, reload: bool) -> None:
+    import tempfile
+
+    try:
+        import functions_framework
+        from functions_framework._http import create_server
+    except ImportError:
+        raise click.UsageError("--adapter gcf needs functions-framework (veba-sdk[gcf])") from None
+    load_router(target)  # fail fast with a readable error
+    # functions-framework loads its target from a source file: write a two-line one.
+    source = os.path.join(tempfile.mkdtemp(prefix="veba-gcf-"), "main.py")
+    with open(source, "w", encoding="utf-8") as out:
+        out.write(
+            "import sys\n"
+            f"sys.path.insert(0, {os.getcwd()!r})\n"
+            "from veba_sdk.adapters.gcf import function\n"
+            "from veba_sdk.cli._load import load_router\n"
+            f"function = function(load_router({target!r}), 'function')\n"
+        )
+    app = functions_framework.create_app("function", source, "cloudevent")
+    click.echo(f"veba: serving {target} (functions-framework) on http://{host}:{port}", err=True)
+    create_server(app, reload).run(host, port)
+
+
+_SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serve_gcf}
+
+
+@click.command()
+@click.argument("target", metavar="MODULE[:ROUTER]")
+@click.option(
+    "--adapter",
+    type=click.Choice(sorted(_SERVERS)),
+    default="knative",
+    show_default=True,
+    help="Serve as this platform does: knative (ASGI on uvicorn), openfaas (python3-http "
+    "contract on waitress/wsgiref) or gcf (functions-framework's own server).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--reload", is_flag=True, help="Restart when the source changes (development).")
+def command(target: str, adapter: str, host: str, port: int, reload: bool) -> None:
+    """Run the handlers of MODULE (its `router`, or ROUTER) as a local HTTP function.
+
+    \b
+    Examples:
+      veba serve handler
+      veba serve handler:router --adapter openfaas --port 8081
+    """
+    _SERVERS[adapter](target, host, port, reload)
+
+
+command.name = "serve"
