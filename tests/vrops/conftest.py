@@ -8,18 +8,10 @@ from typing import Any
 
 import pytest
 from spec import AsyncCheckedTransport, CheckedTransport, SpecChecker
+from vrops_consts import FAST_RETRY, HOST, PASSWORD, USERNAME
 
 from veba_sdk.testing import FakeVrops
-from veba_sdk.vrops import AsyncVropsClient, RetryPolicy, VropsClient
-
-USERNAME = "svc-veba"
-PASSWORD = "S3cr3t-Passw0rd-vrops!"
-HOST = "http://vrops.test"
-
-#: Retries that do not slow the suite down (Retry-After is still honoured).
-FAST_RETRY = RetryPolicy(
-    attempts=4, timeout=10.0, wait_initial=0.001, wait_max=0.01, wait_jitter=0.001
-)
+from veba_sdk.vrops import AsyncVropsClient, VropsClient
 
 
 @pytest.fixture(scope="session")

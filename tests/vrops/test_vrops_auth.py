@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import PASSWORD, USERNAME
+from vrops_consts import PASSWORD, USERNAME
 
 from veba_sdk.testing import FakeVrops
 from veba_sdk.vrops import AsyncVropsClient, VropsAuthError, VropsClient, VropsTokenAuth

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD
+from vrops_consts import PASSWORD
 
 import veba_sdk.vrops as vrops
 from veba_sdk.vrops import AsyncVropsClient, VropsClient, VropsError, _base, settings_from_env

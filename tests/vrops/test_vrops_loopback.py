@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from conftest import FAST_RETRY, PASSWORD, USERNAME
 from spec import AsyncCheckedTransport, CheckedTransport, SpecChecker
+from vrops_consts import FAST_RETRY, PASSWORD, USERNAME
 
 from veba_sdk.testing import FakeVrops
 from veba_sdk.vrops import AsyncVropsClient, VropsClient
