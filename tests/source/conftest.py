@@ -224,6 +224,7 @@ class Receiver:
         self.requests: list[tuple[dict[str, str], bytes, int]] = []
         self.script: list[int] = []
         self.handled: list[int] = []
+        self.type_ids: list[str] = []
         self.seen: set[int] = set()
         self.deliveries = 0
         receiver = self
@@ -237,10 +238,12 @@ class Receiver:
                     receiver.requests.append((headers, body, status))
                     if status == 200:
                         receiver.deliveries += 1
-                        key = receiver.key_of(headers, body)
+                        data = receiver.data_of(headers, body)
+                        key = int(data["Key"])
                         if key not in receiver.seen:
                             receiver.seen.add(key)
                             receiver.handled.append(key)
+                            receiver.type_ids.append(str(data.get("EventTypeId", "")))
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -254,10 +257,17 @@ class Receiver:
         self.thread.start()
 
     @staticmethod
-    def key_of(headers: dict[str, str], body: bytes) -> int:
+    def data_of(headers: dict[str, str], body: bytes) -> dict[str, Any]:
         document = json.loads(body)
-        data = document["data"] if "cloudevents" in headers.get("content-type", "") else document
-        return int(data["Key"])
+        if "cloudevents" in headers.get("content-type", ""):
+            document = document["data"]
+        assert isinstance(document, dict)
+        return document
+
+    def markers(self, prefix: str) -> list[str]:
+        """EventTypeIds starting with ``prefix`` among the events handled (deduplicated)."""
+        with self.lock:
+            return [t for t in self.type_ids if t.startswith(prefix)]
 
     def close(self) -> None:
         self.server.shutdown()
