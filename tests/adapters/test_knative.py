@@ -12,7 +12,7 @@ import asyncio
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -249,8 +249,8 @@ def test_batches(server: str, client: httpx.Client, log_file: Path) -> None:
     assert response.status_code == 500
     assert response.text.startswith("1 of 2 events failed: event EnteredMaintenanceModeEvent")
 
-    body = json.dumps([{**ENTER.attributes, "data": ENTER.data}, {"specversion": "1.0"}])
-    response = client.post(server + "/", headers=batch_type, content=body.encode())
+    text = json.dumps([{**ENTER.attributes, "data": ENTER.data}, {"specversion": "1.0"}])
+    response = client.post(server + "/", headers=batch_type, content=text.encode())
     assert response.status_code == 400
     assert response.text.startswith("batch item 1: missing required attribute")
 
@@ -317,12 +317,12 @@ def test_threads_under_uvicorn(uvicorn_url: str, client: httpx.Client) -> None:
 def test_lifespan_and_readiness() -> None:
     app = knative.asgi(Router())
     messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return messages.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     async def run() -> tuple[int, int]:
@@ -335,14 +335,24 @@ def test_lifespan_and_readiness() -> None:
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
 
 
+def test_probes_are_relative_to_where_the_app_is_mounted() -> None:
+    async def mounted(scope: Any, receive: Any, send: Any) -> None:
+        await knative.asgi(Router())({**scope, "root_path": "/fn"}, receive, send)
+
+    status, _, body = asyncio.run(asgi_request(mounted, "GET", "/fn/health/liveness", [], b""))
+    assert (status, body) == (200, b"OK\n")
+    status, _, _ = wsgi_request(knative.wsgi(Router()), "GET", "/health/readiness", [], b"")
+    assert status == 200
+
+
 def test_websockets_are_refused() -> None:
     app = knative.asgi(Router())
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "websocket.connect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     asyncio.run(app({"type": "websocket", "path": "/"}, receive, send))

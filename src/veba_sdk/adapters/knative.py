@@ -95,7 +95,11 @@ class ASGIApp:
         """Answer one HTTP request: probe, 405, 413, or decode, dispatch and respond."""
         method: str = scope["method"]
         head = method == "HEAD"
-        early = http.preflight(method, scope["path"], ready=self.ready)
+        path: str = scope["path"]
+        root = scope.get("root_path")
+        if root and path.startswith(root):  # mounted under a prefix: probes are relative
+            path = path[len(root) :]
+        early = http.preflight(method, path, ready=self.ready)
         if early is not None:
             await _send(send, early, head=head)
             return
@@ -257,7 +261,8 @@ def _discard(stream: Any, length: int | None) -> None:
 
 
 def _path(environ: Mapping[str, Any]) -> str:
-    return str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")) or "/"
+    """The path within the app (``PATH_INFO``): probes work wherever the app is mounted."""
+    return str(environ.get("PATH_INFO") or "/")
 
 
 def _wsgi_headers(environ: Mapping[str, Any]) -> dict[str, str]:
