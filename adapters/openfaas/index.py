@@ -13,4 +13,4 @@ from veba_sdk.cli.openfaas_wsgi import serve, wsgi_app
 app = wsgi_app(handle)
 
 if __name__ == "__main__":
-    serve(handle, os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "8080")))  # noqa: S104
+    serve(handle, os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "8080")))

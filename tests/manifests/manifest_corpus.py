@@ -48,7 +48,11 @@ def _routers() -> dict[str, Callable[[], Router]]:
         ),
         "eventex-class": lambda: _router(EventEx, "com.vmware.vc.HA.*", "VmPoweredOnEvent"),
         "mixed": lambda: _router(
-            "DrsVmPoweredOnEvent", "Vm*Event", HostEvent, "com.vmware.vc.HA.*", "UserLoginSessionEvent"
+            "DrsVmPoweredOnEvent",
+            "Vm*Event",
+            HostEvent,
+            "com.vmware.vc.HA.*",
+            "UserLoginSessionEvent",
         ),
         "contains-glob": lambda: _router("*Failed*"),
         "catch-all": lambda: _router("VmPoweredOnEvent", default=True),

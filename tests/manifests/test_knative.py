@@ -17,7 +17,6 @@ from veba_sdk.config import load_router_config
 from veba_sdk.manifests import ManifestError, generate, knative_manifests
 from veba_sdk.manifests.knative import trigger_names
 
-
 SPECS = Path(__file__).parents[1] / "specs" / "knative"
 CONFIGS = Path(__file__).parents[1] / "fixtures" / "router-configs"
 PRODUCERS = ("router", "vsphere-source")
@@ -89,7 +88,9 @@ def test_each_exact_trigger_selects_only_its_event() -> None:
         triggers = knative_manifests(router, name="fn", image="img", producer=producer)[1:]
         for trigger in triggers:
             label = trigger["metadata"]["annotations"]["veba-sdk/subscription"]
-            selected = {e.name for e in envelopes(producer) if trigger_matches(trigger, e.attributes)}
+            selected = {
+                e.name for e in envelopes(producer) if trigger_matches(trigger, e.attributes)
+            }
             if "*" not in label:
                 assert selected == {label}, (producer, label, selected)
             else:
@@ -154,12 +155,8 @@ def test_output_is_deterministic_and_follows_the_router_config() -> None:
     # The config's destination is Broker "rabbit" in "default": the router sends there.
     assert {t["spec"]["broker"] for t in triggers} == {"rabbit"}
     assert {t["metadata"]["namespace"] for t in triggers} == {"default"}
-    source = generate(
-        ROUTERS["mixed"](), config, name="fn", image="img", producer="vsphere-source"
-    )
-    assert {t["spec"]["broker"] for t in yaml.safe_load_all(source["triggers.yaml"])} == {
-        "default"
-    }
+    source = generate(ROUTERS["mixed"](), config, name="fn", image="img", producer="vsphere-source")
+    assert {t["spec"]["broker"] for t in yaml.safe_load_all(source["triggers.yaml"])} == {"default"}
 
 
 def test_invalid_inputs_fail_with_one_line() -> None:

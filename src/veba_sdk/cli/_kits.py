@@ -1,4 +1,4 @@
-"""The deployment kits (``adapters/<platform>/`` in the repository, ``veba_sdk/_kits`` in wheels)."""
+"""The deployment kits: `adapters/<platform>/` in a checkout, `veba_sdk/_kits` in a wheel."""
 
 from __future__ import annotations
 

@@ -20,18 +20,40 @@ def _default_name(target: str) -> str:
 
 @click.command()
 @click.argument("target", metavar="MODULE[:ROUTER]")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-              help="The VEBA RouterConfig; its eventProcessor picks the platform.")
-@click.option("--target", "platform", type=click.Choice(["knative", "openfaas", "lambda", "gcf"]),
-              help="Generate for this platform instead of the RouterConfig's processor.")
-@click.option("--producer", type=click.Choice(["router", "vsphere-source"]), default="router",
-              show_default=True, help="Who sends the events (decides the Knative filters).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The VEBA RouterConfig; its eventProcessor picks the platform.",
+)
+@click.option(
+    "--target",
+    "platform",
+    type=click.Choice(["knative", "openfaas", "lambda", "gcf"]),
+    help="Generate for this platform instead of the RouterConfig's processor.",
+)
+@click.option(
+    "--producer",
+    type=click.Choice(["router", "vsphere-source"]),
+    default="router",
+    show_default=True,
+    help="Who sends the events (decides the Knative filters).",
+)
 @click.option("--name", help="Function / Service name (default: veba-<module>).")
 @click.option("--image", default=None, help="Container image (default: <name>:latest).")
-@click.option("--env", "env_items", multiple=True, metavar="KEY=VALUE",
-              help="Environment variable for the function (repeatable).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the files here instead of printing them.")
+@click.option(
+    "--env",
+    "env_items",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Environment variable for the function (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the files here instead of printing them.",
+)
 def command(
     target: str,
     config_path: str | None,
@@ -65,8 +87,13 @@ def command(
     router = load_router(target)
     name = name or _default_name(target)
     files = generate(
-        router, config, name=name, image=image or f"{name}:latest", target=platform,
-        producer=producer, env=env,
+        router,
+        config,
+        name=name,
+        image=image or f"{name}:latest",
+        target=platform,
+        producer=producer,
+        env=env,
     )
     if out_dir is None:
         for index, (file_name, text) in enumerate(files.items()):

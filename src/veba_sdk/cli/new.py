@@ -50,10 +50,15 @@ def scaffold(name: str, target: str, directory: Path) -> list[Path]:
 
 @click.command()
 @click.argument("name")
-@click.option("--target", type=click.Choice(TARGETS), required=True,
-              help="The platform the function runs on.")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to create the project (default: ./NAME).")
+@click.option(
+    "--target", type=click.Choice(TARGETS), required=True, help="The platform the function runs on."
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to create the project (default: ./NAME).",
+)
 def command(name: str, target: str, directory: Path | None) -> None:
     """Create a function project NAME: handler, test, Dockerfile and manifest.
 

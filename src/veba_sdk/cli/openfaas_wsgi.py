@@ -101,12 +101,12 @@ def serve(handle: Handle, host: str = "127.0.0.1", port: int = 8080) -> None:
     """Serve ``handle`` with waitress when installed, else the standard library's wsgiref."""
     app = wsgi_app(handle)
     try:
-        import waitress
+        import waitress  # type: ignore[import-untyped]  # no stubs published
     except ImportError:
         from wsgiref.simple_server import WSGIRequestHandler, make_server
 
         class _Quiet(WSGIRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args: Any) -> None:
                 """Keep the console for the function's own logs."""
 
         with make_server(host, port, app, handler_class=_Quiet) as server:

@@ -64,24 +64,58 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
 
 @click.command()
 @click.argument("name")
-@click.option("--to", "url", default="http://127.0.0.1:8080/", show_default=True,
-              help="The function's URL.")
-@click.option("--producer", type=click.Choice(["router", "vsphere-source"]), default="router",
-              show_default=True, help="Whose CloudEvent shape to send.")
-@click.option("--mode", type=click.Choice(["binary", "structured"]), default="binary",
-              show_default=True, help="CloudEvents HTTP content mode.")
-@click.option("--encoding", type=click.Choice(["json", "xml"]), default="json",
-              show_default=True, help="Data encoding (xml: VSphereSource without payloadEncoding).")
-@click.option("--platform", type=click.Choice(["knative", "openfaas"]), default="knative",
-              show_default=True,
-              help="knative: a CloudEvents request; openfaas: VEBA's OpenFaaS processor's "
-              "structured JSON without a CloudEvents content type.")
-@click.option("--set", "sets", multiple=True, metavar="FIELD.PATH=VALUE",
-              help="Override a field, e.g. --set host.name=esx01 (repeatable).")
-@click.option("--file", "payload_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Send this event payload (JSON) instead of a generated one.")
-@click.option("--count", type=click.IntRange(1), default=1, show_default=True,
-              help="How many events to send (each with a fresh key and id).")
+@click.option(
+    "--to", "url", default="http://127.0.0.1:8080/", show_default=True, help="The function's URL."
+)
+@click.option(
+    "--producer",
+    type=click.Choice(["router", "vsphere-source"]),
+    default="router",
+    show_default=True,
+    help="Whose CloudEvent shape to send.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["binary", "structured"]),
+    default="binary",
+    show_default=True,
+    help="CloudEvents HTTP content mode.",
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["json", "xml"]),
+    default="json",
+    show_default=True,
+    help="Data encoding (xml: VSphereSource without payloadEncoding).",
+)
+@click.option(
+    "--platform",
+    type=click.Choice(["knative", "openfaas"]),
+    default="knative",
+    show_default=True,
+    help="knative: a CloudEvents request; openfaas: VEBA's OpenFaaS processor's "
+    "structured JSON without a CloudEvents content type.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="FIELD.PATH=VALUE",
+    help="Override a field, e.g. --set host.name=esx01 (repeatable).",
+)
+@click.option(
+    "--file",
+    "payload_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Send this event payload (JSON) instead of a generated one.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="How many events to send (each with a fresh key and id).",
+)
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
 def command(
     name: str,
@@ -121,13 +155,20 @@ def command(
                 raise click.BadParameter(str(exc), param_hint="--set") from None
             try:
                 response = send(
-                    url, event, producer=producer, mode=mode, encoding=encoding,
-                    platform=platform, client=client,
+                    url,
+                    event,
+                    producer=producer,
+                    mode=mode,
+                    encoding=encoding,
+                    platform=platform,
+                    client=client,
                 )
             except httpx.HTTPError as exc:
                 raise click.ClickException(f"{url}: {exc or type(exc).__name__}") from None
             body = response.text.strip()
-            click.echo(f"{response.status_code} {response.reason_phrase}" + (f" {body}" if body else ""))
+            click.echo(
+                f"{response.status_code} {response.reason_phrase}" + (f" {body}" if body else "")
+            )
             failed += response.status_code >= 400
     if failed:
         raise click.exceptions.Exit(1)

@@ -71,9 +71,9 @@ def _serve_gcf(target: str, host: str, port: int, reload: bool) -> None:
             "from veba_sdk.cli._load import load_router\n"
             f"function = function(load_router({target!r}), 'function')\n"
         )
-    app = functions_framework.create_app("function", source, "cloudevent")
+    app = functions_framework.create_app("function", source, "cloudevent")  # type: ignore[no-untyped-call]
     click.echo(f"veba: serving {target} (functions-framework) on http://{host}:{port}", err=True)
-    create_server(app, reload).run(host, port)
+    create_server(app, reload).run(host, port)  # type: ignore[no-untyped-call]
 
 
 _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serve_gcf}

@@ -66,9 +66,7 @@ def dump_yaml(documents: list[Any] | Any) -> str:
 def _platform(config: RouterConfig | None, target: str | None) -> str:
     if target is not None:
         if target not in TARGETS:
-            raise ManifestError(
-                f"unknown target {target!r}: use knative, openfaas, lambda or gcf"
-            )
+            raise ManifestError(f"unknown target {target!r}: use knative, openfaas, lambda or gcf")
         return TARGETS[target]
     if config is None:
         raise ManifestError("give a RouterConfig (--config) or a target (--target)")

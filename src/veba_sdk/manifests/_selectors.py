@@ -112,7 +112,7 @@ class Selector:
 
 
 def glob_parts(pattern: str) -> tuple[str, str]:
-    """Split a glob into its literal prefix and the rest (``"Vm*Event"`` -> ``("Vm", "*Event")``)."""
+    """Split a glob into its literal prefix and the rest: ``"Vm*Event"`` -> ``"Vm", "*Event"``."""
     for index, char in enumerate(pattern):
         if char in _GLOB_CHARS:
             return pattern[:index], pattern[index:]

@@ -36,7 +36,10 @@ def gcf_commands(
         "--port=8080",
     ]
     deploy = [
-        "gcloud", "functions", "deploy", name,
+        "gcloud",
+        "functions",
+        "deploy",
+        name,
         "--gen2",
         f"--runtime={runtime}",
         f"--region={region}",

@@ -134,7 +134,7 @@ def trigger_names(service: str, labels: list[str]) -> list[str]:
     """
     bases = [f"{service}-{_slug(label)}" for label in labels]
     names: list[str] = []
-    for label, base in zip(labels, bases):
+    for label, base in zip(labels, bases, strict=True):
         if len(base) <= _MAX_NAME and bases.count(base) == 1:
             names.append(base)
             continue
@@ -210,7 +210,7 @@ def knative_manifests(
     selectors = selectors_for(router)
     docs: list[dict[str, Any]] = [service_manifest(name, image, namespace=namespace, env=env)]
     names = trigger_names(name, [s.label for s in selectors])
-    for (selector, earlier), trigger_name in zip(disjoint(selectors), names):
+    for (selector, earlier), trigger_name in zip(disjoint(selectors), names, strict=True):
         spec: dict[str, Any] = {"broker": broker}
         items = filter_items(selector, producer)
         exclusions = [{"not": _conjunction(filter_items(e, producer))} for e in earlier]

@@ -177,7 +177,7 @@ def _base_tree(class_name: str) -> dict[str, Any]:
     _events, _arguments, all_fields = _catalogue()
     chain = ancestors(class_name)
     entities = next((_ENTITIES[c] for c in chain if c in _ENTITIES), ())
-    key = random.randint(10_000, 99_999_999)  # noqa: S311 - test data, not security
+    key = random.randint(10_000, 99_999_999)
     tree: dict[str, Any] = {}
     for field in all_fields(class_name):
         py, _pascal, camel, kind, optional, since = field
@@ -217,7 +217,7 @@ def _merge(tree: dict[str, Any], path: list[str], value: Any, known: Mapping[str
     if len(path) > 1:
         child = tree.get(head)
         if not isinstance(child, dict):
-            child = _argument(kind) if kind in arguments else {}
+            child = (_argument(kind) if kind in arguments else None) or {}
             tree[head] = child
         sub_known = {f[0]: f[3] for f in all_fields(kind)} if kind in arguments else {}
         if kind == "moref":
@@ -241,8 +241,14 @@ def _describe(tree: Mapping[str, Any], class_name: str) -> str:
         return f"{type_id} on {target}"
     text = _words(class_name)
     text = text[:1].upper() + text[1:]
-    for field, label in (("vm", "VM"), ("host", "host"), ("ds", "datastore"), ("dvs", "switch"),
-                         ("compute_resource", "cluster"), ("datacenter", "datacenter")):
+    for field, label in (
+        ("vm", "VM"),
+        ("host", "host"),
+        ("ds", "datastore"),
+        ("dvs", "switch"),
+        ("compute_resource", "cluster"),
+        ("datacenter", "datacenter"),
+    ):
         argument = tree.get(field)
         if isinstance(argument, Mapping) and argument.get("name"):
             return f"{text}: {label} {argument['name']}"
@@ -303,7 +309,7 @@ def make_event(name: str, **overrides: Any) -> Event:
     """
     from ..events import is_event_class, parse_event
 
-    events, _arguments, all_fields = _catalogue()
+    _events, _arguments, all_fields = _catalogue()
     class_name = name
     if "." in name and not is_event_class(name):
         class_name = "EventEx"
@@ -330,7 +336,7 @@ def make_event(name: str, **overrides: Any) -> Event:
 
 def _percent(value: str) -> str:
     """Percent-encode a header value as the CloudEvents HTTP binding asks."""
-    out = []
+    out: list[str] = []
     for char in value:
         if char in ' "%' or not ("\u0021" <= char <= "\u007e"):
             out.extend(f"%{b:02X}" for b in char.encode("utf-8"))
@@ -371,10 +377,7 @@ def _xml_value(tag: str, value: Any, kind: str, parts: list[str]) -> None:
         for item in value:
             _xml_value(tag, item, "any", parts)
         return
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    else:
-        text = str(value)
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
     parts.append(f"<{tag}>{escape(text)}</{tag}>")
 
 
@@ -416,7 +419,7 @@ def _attributes(event: Event, producer: str, source: str) -> dict[str, str]:
         )
     else:
         attributes.update(
-            id=str(getattr(event, "key", None) or random.randint(10_000, 99_999_999)),  # noqa: S311
+            id=str(getattr(event, "key", None) or random.randint(10_000, 99_999_999)),
             source=source,
             type=f"com.vmware.vsphere.{name}.v0",
             eventclass=category,

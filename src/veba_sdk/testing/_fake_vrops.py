@@ -400,6 +400,11 @@ class FakeVrops:
                 )
             )
 
+    def clear_faults(self) -> None:
+        """Forget every pending fault injected by :meth:`fail_next` or :meth:`reset_next`."""
+        with self._lock:
+            self._faults.clear()
+
     def reset_next(self, n: int = 1, *, path: str | None = None) -> None:
         """Drop the connection of the next ``n`` requests without processing them."""
         with self._lock:
