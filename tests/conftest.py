@@ -1,32 +1,5 @@
-"""Shared test helpers."""
+"""Test configuration shared by every directory.
 
-from __future__ import annotations
-
-import json
-from pathlib import Path
-from typing import Any
-
-FIXTURES = Path(__file__).parent / "fixtures"
-VEBA_EVENTS = FIXTURES / "veba-events"
-
-
-def load_event(name: str) -> Any:
-    """A captured VEBA payload from ``tests/fixtures/veba-events/``, decoded from JSON.
-
-    ``name`` is the file name, with or without ``.json``, or a unique prefix of it
-    (``"EnteredMaintenanceModeEvent"``).
-    """
-    return json.loads(load_event_bytes(name))
-
-
-def load_event_bytes(name: str) -> bytes:
-    """The raw bytes of a captured VEBA payload (see :func:`load_event`)."""
-    path = VEBA_EVENTS / name
-    if not path.exists():
-        path = VEBA_EVENTS / f"{name}.json"
-    if not path.exists():
-        matches = sorted(VEBA_EVENTS.glob(f"{name}*.json"))
-        if len(matches) != 1:
-            raise LookupError(f"{len(matches)} fixtures match {name!r}")
-        path = matches[0]
-    return path.read_bytes()
+Shared helpers live in modules with unique names (``payloads.py``): ``from conftest import``
+is ambiguous once several test directories have a conftest of their own.
+"""

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from conftest import VEBA_EVENTS, load_event
+from payloads import VEBA_EVENTS, load_event
 
 from veba_sdk._errors import InvalidEvent
 from veba_sdk.events import (

@@ -1,0 +1,32 @@
+"""Captured VEBA payloads for tests: `load_event("EnteredMaintenanceModeEvent")`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VEBA_EVENTS = FIXTURES / "veba-events"
+
+
+def load_event(name: str) -> Any:
+    """A captured VEBA payload from ``tests/fixtures/veba-events/``, decoded from JSON.
+
+    ``name`` is the file name, with or without ``.json``, or a unique prefix of it
+    (``"EnteredMaintenanceModeEvent"``).
+    """
+    return json.loads(load_event_bytes(name))
+
+
+def load_event_bytes(name: str) -> bytes:
+    """The raw bytes of a captured VEBA payload (see :func:`load_event`)."""
+    path = VEBA_EVENTS / name
+    if not path.exists():
+        path = VEBA_EVENTS / f"{name}.json"
+    if not path.exists():
+        matches = sorted(VEBA_EVENTS.glob(f"{name}*.json"))
+        if len(matches) != 1:
+            raise LookupError(f"{len(matches)} fixtures match {name!r}")
+        path = matches[0]
+    return path.read_bytes()
