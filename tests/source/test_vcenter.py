@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Poster, Receiver, Sink, Vcsim, wait_until
+from source_helpers import Poster, Receiver, Sink, Vcsim, wait_until
 
 from veba_sdk.source import HttpTarget, SourceError, VCenterSource, source_from_config
 from veba_sdk.source.checkpoint import CheckpointStore, checkpoint_path
@@ -187,9 +187,7 @@ def test_session_expiry_reconnects(vcsim: Vcsim, poster: Poster, running: list[R
     assert keys == sorted(set(keys))
 
 
-def test_simulator_restart_reconnects_and_continues(
-    vcsim: Vcsim, running: list[Running]
-) -> None:
+def test_simulator_restart_reconnects_and_continues(vcsim: Vcsim, running: list[Running]) -> None:
     sink = Sink()
     source = make_source(vcsim, sink)
     start(running, source)
@@ -308,9 +306,12 @@ metricsProvider:
     return path
 
 
+PYTHON_M_SOURCE = (sys.executable, "-m", "veba_sdk.source")
+
+
 def spawn(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "veba_sdk.source", "--config", str(config), "--poll-interval", "0.02"],
+        [*PYTHON_M_SOURCE, "--config", str(config), "--poll-interval", "0.02"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -352,9 +353,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
         while posted < 500:  # and while it restarts
             poster.post("eventex", f"com.example.kill.{posted}")
             posted += 1
-        wait_until(
-            lambda: len(receiver.markers("com.example.kill.")) >= 500, 60, "all 500 events"
-        )
+        wait_until(lambda: len(receiver.markers("com.example.kill.")) >= 500, 60, "all 500 events")
         time.sleep(0.3)
     finally:
         poster.close()
