@@ -642,7 +642,7 @@ def _dump_value(value: Any, kind: str, camel: bool) -> Any:
             if value.server_guid is not None:
                 mo["ServerGUID"] = value.server_guid
         return mo
-    if kind in ARGUMENTS and hasattr(value, "__attrs_attrs__"):
+    if kind in ARGUMENTS and hasattr(value, "__veba_fields__"):
         return _dump_object(value, all_fields(kind), camel, None)
     return value
 
