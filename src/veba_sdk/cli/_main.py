@@ -39,7 +39,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the group; errors become one line on stderr (2 for usage, 1 for failures)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=args, prog_name="veba", standalone_mode=False)
+        # Without standalone mode, click returns an Exit's status instead of raising it.
+        status = cli.main(args=args, prog_name="veba", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:
@@ -53,7 +54,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(text or type(exc).__name__, 1)
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m veba_sdk.cli._main

@@ -1,0 +1,197 @@
+"""The ``veba`` command: help, errors, events, manifests, and serve + send over loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from veba_sdk.cli import COMMANDS, main
+
+CONFIGS = Path(__file__).parents[1] / "fixtures" / "router-configs"
+VEBA = [sys.executable, "-c", "import sys; from veba_sdk.cli import main; sys.exit(main())"]
+
+FUNCTION = '''
+from veba_sdk import Router
+router = Router()
+
+@router.on("EnteredMaintenanceModeEvent", "com.vmware.vc.HA.*")
+def handle(event, ctx):
+    host = event.host.name if event.host is not None else None
+    return {"name": ctx.name, "producer": ctx.producer, "host": host}
+
+@router.on("VmPoweredOffEvent")
+def broken(event):
+    raise RuntimeError("boom")
+'''
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS), ["events", "list"],
+                                     ["events", "show"]])
+def test_help_on_every_command(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    status, out, _ = run(capsys, *command, "--help")
+    assert status == 0
+    assert out.startswith("Usage: veba")
+
+
+def test_usage_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "send")
+    assert status == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("veba: error: Missing argument")
+    status, _, err = run(capsys, "nonsense")
+    assert status == 2
+    assert "No such command" in err
+
+
+def test_unknown_event_names_get_suggestions(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "send", "EnteredMaintenanceMode")
+    assert status == 2
+    assert "did you mean 'EnteredMaintenanceModeEvent'" in err
+    status, _, err = run(capsys, "events", "show", "vmpoweredonevent")
+    assert status == 2
+    assert "'VmPoweredOnEvent'" in err
+    assert err.count("\n") == 1
+
+
+def test_events_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "events", "list")
+    assert status == 0
+    assert len(out.splitlines()) == 443
+    status, out, _ = run(capsys, "events", "list", "Vm*Power*")
+    assert "VmPoweredOnEvent" in out.split()
+    assert all(name.startswith("Vm") for name in out.split())
+    status, out, _ = run(capsys, "events", "show", "DrsVmPoweredOnEvent")
+    assert status == 0
+    assert "parents: VmPoweredOnEvent -> VmEvent -> Event" in out
+    assert "CreatedTime" in out
+    assert "since 2.0" in out
+    assert '"Vm": {' in out
+    status, _, err = run(capsys, "events", "list", "Nope*")
+    assert status == 1
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "fn_module.py").write_text(FUNCTION)
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    sys.modules.pop("fn_module", None)
+
+
+def test_manifests_to_stdout_and_files(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    config = str(CONFIGS / "dev__event-router-config-vcenter-knative.yaml")
+    status, out, _ = run(capsys, "manifests", "fn_module", "--config", config, "--image", "x:1")
+    assert status == 0
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    assert [d["kind"] for d in docs] == ["Service", "Trigger", "Trigger", "Trigger"]
+    assert docs[0]["metadata"]["name"] == "veba-fn-module"
+    status, out, _ = run(capsys, "manifests", "fn_module:router", "--target", "lambda",
+                         "--out", "deploy")
+    assert status == 0
+    assert (project / "deploy" / "template.yaml").is_file()
+    status, _, err = run(capsys, "manifests", "fn_module", "--target", "openfaas")
+    assert status == 1
+    assert "OpenFaaS topics" in err
+    status, _, err = run(capsys, "manifests", "missing_module", "--target", "knative")
+    assert status == 2
+    assert "no module named 'missing_module'" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError("server did not start")
+
+
+@pytest.fixture(params=["knative", "openfaas", "gcf"])
+def served(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str, str]]:
+    """``(adapter, url)`` of ``veba serve`` running the test function in a subprocess."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [*VEBA, "serve", "fn_module", "--adapter", request.param, "--port", str(port)],
+        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        _wait(port, process)
+        yield request.param, f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+SHAPES = {
+    "knative": [
+        ["--producer", "router", "--mode", "binary"],
+        ["--producer", "router", "--mode", "structured"],
+        ["--producer", "vsphere-source", "--mode", "binary"],
+        ["--producer", "vsphere-source", "--encoding", "xml"],
+        ["--producer", "vsphere-source", "--mode", "structured", "--encoding", "xml"],
+    ],
+    "openfaas": [["--platform", "openfaas"], ["--producer", "vsphere-source"]],
+    "gcf": [["--producer", "router"], ["--producer", "vsphere-source", "--mode", "structured"]],
+}
+
+
+def _send(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VEBA, "send", *args, "--to", url], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+
+def test_serve_and_send_round_trip(served: tuple[str, str]) -> None:
+    adapter, url = served
+    for shape in SHAPES[adapter]:
+        result = _send(url, "EnteredMaintenanceModeEvent", "--set", "host.name=esx07",
+                       "--count", "2", *shape)
+        assert result.returncode == 0, (shape, result.stderr)
+        lines = result.stdout.splitlines()
+        assert len(lines) == 2
+        assert lines[0].startswith("200 OK")
+        if adapter != "gcf":  # functions-framework answers "OK" for a CloudEvent function
+            producer = "vsphere-source" if "vsphere-source" in shape else "router"
+            assert '"host":"esx07"' in lines[0].replace(" ", "")
+            assert f'"producer":"{producer}"' in lines[0].replace(" ", "")
+    failed = _send(url, "VmPoweredOffEvent")
+    assert failed.returncode == 1
+    assert failed.stdout.startswith("500")
+    ignored = _send(url, "VmPoweredOnEvent")
+    assert ignored.returncode == 0
+    assert ignored.stdout.startswith(("204", "200"))
+    by_id = _send(url, "com.vmware.vc.HA.DasHostFailedEvent")
+    assert by_id.stdout.startswith("200")
+
+
+def test_send_to_nothing_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "send", "VmPoweredOnEvent", "--to",
+                         f"http://127.0.0.1:{_free_port()}/", "--timeout", "2")
+    assert status == 1
+    assert err.count("\n") == 1
