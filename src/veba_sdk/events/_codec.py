@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,16 +9,32 @@ from .._errors import InvalidEvent
 
 __all__ = ["decode_data", "is_json", "is_xml", "loads"]
 
-loads: Callable[[bytes | str], Any]
-_DecodeErrors: tuple[type[Exception], ...]
-try:  # orjson is an optional accelerator (the `fast` extra)
-    import orjson
+# The decoder is chosen on first use, not at import: importing orjson costs several ms
+# (it imports dataclasses, uuid, ... to know their types) that a cold start should not pay
+# before the first event.
+_loads: Callable[[bytes | str], Any] | None = None
+_DecodeErrors: tuple[type[Exception], ...] = ()
 
-    loads = orjson.loads
-    _DecodeErrors = (orjson.JSONDecodeError, RecursionError, UnicodeDecodeError, TypeError)
-except ImportError:  # pragma: no cover - exercised in environments without orjson
-    loads = json.loads
-    _DecodeErrors = (ValueError, RecursionError, UnicodeDecodeError, TypeError)
+
+def _codec() -> Callable[[bytes | str], Any]:
+    global _loads, _DecodeErrors
+    if _loads is None:
+        try:  # orjson is an optional accelerator (the `fast` extra)
+            import orjson
+
+            _DecodeErrors = (orjson.JSONDecodeError, RecursionError, UnicodeDecodeError, TypeError)
+            _loads = orjson.loads
+        except ImportError:  # pragma: no cover - exercised in environments without orjson
+            import json
+
+            _DecodeErrors = (ValueError, RecursionError, UnicodeDecodeError, TypeError)
+            _loads = json.loads
+    return _loads
+
+
+def loads(body: bytes | str) -> Any:
+    """Parse JSON with orjson when installed, else the standard library."""
+    return (_loads or _codec())(body)
 
 
 def is_xml(content_type: str | None) -> bool:
@@ -39,8 +54,9 @@ def loads_json(body: bytes | bytearray | memoryview | str, what: str = "body") -
     """Parse JSON, raising only :class:`InvalidEvent` with a one-line reason."""
     if isinstance(body, (bytearray, memoryview)):
         body = bytes(body)
+    decode = _loads or _codec()
     try:
-        return loads(body)
+        return decode(body)
     except _DecodeErrors as exc:
         if isinstance(exc, RecursionError):
             raise InvalidEvent(f"{what} is nested too deeply", field=what) from None

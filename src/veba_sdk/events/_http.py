@@ -14,12 +14,9 @@ so a body without ``ce-`` headers that is a JSON object with ``specversion`` is 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from .._errors import InvalidEvent
 from ._codec import loads_json
@@ -64,6 +61,8 @@ def _header_text(value: bytes | str, name: str) -> str:
     if "%" in text:
         if _BAD_PERCENT.search(text):
             raise InvalidEvent(f"header ce-{name} has invalid percent-encoding", field=name)
+        from urllib.parse import unquote_to_bytes  # not at import: it pulls in ipaddress
+
         try:
             text = unquote_to_bytes(text).decode("utf-8")
         except UnicodeDecodeError:
@@ -138,6 +137,9 @@ def _structured_parts(obj: Any) -> tuple[dict[str, Any], Any, str | None]:
         encoded = obj["data_base64"]
         if not isinstance(encoded, str):
             raise InvalidEvent("data_base64 must be a string", field="data_base64")
+        import base64
+        import binascii
+
         try:
             data: Any = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
