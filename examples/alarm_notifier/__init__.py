@@ -1,0 +1,1 @@
+"""Alarm notifier: a vCenter alarm turning red becomes a chat message."""
