@@ -19,12 +19,13 @@ from typing import Any
 import httpx
 import pytest
 from _drive import asgi_request, wsgi_request
-from _servers import HERE, PYTHON, free_port, running
+from _servers import HERE, PYTHON, free_port, running, server_env
 from _shapes import ENTER_XML, Shape, minimal, openfaas_body, producer_shapes, sdk_request
 from cloudevents.conversion import to_binary
 from cloudevents.http import CloudEvent, from_http
 
-from veba_sdk import Reply, Router, on
+import veba_sdk
+from veba_sdk import Reply, Router
 from veba_sdk.adapters import knative
 
 pytestmark = pytest.mark.slow
@@ -405,11 +406,13 @@ def test_options_are_checked(max_body: Any, reply_mode: str) -> None:
         knative.wsgi(Router(), max_body=max_body, reply_mode=reply_mode)
 
 
-def test_new_serves_the_module_level_router_in_process() -> None:
+def test_new_serves_the_module_level_router_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """``new()`` under func-python's HTTP middleware (raw request) and its CloudEvents one."""
     seen: list[str] = []
+    module_router = Router()
+    monkeypatch.setattr(veba_sdk, "router", module_router)  # new() reads it at call time
 
-    @on("EnteredMaintenanceModeEvent")
+    @module_router.on("EnteredMaintenanceModeEvent")
     def entered(event: Any, ctx: Any) -> None:
         seen.append(ctx.id)
 
@@ -556,3 +559,15 @@ def test_func_python_policy(func_url: str, client: httpx.Client, log_file: Path)
     assert post(client, func_url, minimal("UserLoginSessionEvent"), "binary").status_code == 204
     assert client.post(func_url + "/", content=b"{not json").status_code == 400
     assert client.get(func_url + "/health/liveness").status_code == 200
+
+
+def test_importing_the_adapters_pulls_in_no_server_or_client() -> None:
+    code = (
+        "import sys, veba_sdk.adapters.knative, veba_sdk.adapters.openfaas; "
+        "print(sorted(m for m in ('uvicorn', 'httpx', 'flask', 'starlette', 'gunicorn', "
+        "'waitress', 'func_python') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", code], capture_output=True, text=True, check=True, env=server_env()
+    )
+    assert done.stdout.strip() == "[]"
