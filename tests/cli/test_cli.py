@@ -18,7 +18,7 @@ from veba_sdk.cli import COMMANDS, main
 CONFIGS = Path(__file__).parents[1] / "fixtures" / "router-configs"
 VEBA = [sys.executable, "-c", "import sys; from veba_sdk.cli import main; sys.exit(main())"]
 
-FUNCTION = '''
+FUNCTION = """
 from veba_sdk import Router
 router = Router()
 
@@ -30,7 +30,7 @@ def handle(event, ctx):
 @router.on("VmPoweredOffEvent")
 def broken(event):
     raise RuntimeError("boom")
-'''
+"""
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -39,8 +39,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return status, out, err
 
 
-@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS), ["events", "list"],
-                                     ["events", "show"]])
+@pytest.mark.parametrize(
+    "command", [[], *([c] for c in COMMANDS), ["events", "list"], ["events", "show"]]
+)
 def test_help_on_every_command(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     status, out, _ = run(capsys, *command, "--help")
     assert status == 0
@@ -81,7 +82,7 @@ def test_events_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert "CreatedTime" in out
     assert "since 2.0" in out
     assert '"Vm": {' in out
-    status, _, err = run(capsys, "events", "list", "Nope*")
+    status, _, _ = run(capsys, "events", "list", "Nope*")
     assert status == 1
 
 
@@ -100,8 +101,9 @@ def test_manifests_to_stdout_and_files(capsys: pytest.CaptureFixture[str], proje
     docs = [d for d in yaml.safe_load_all(out) if d]
     assert [d["kind"] for d in docs] == ["Service", "Trigger", "Trigger", "Trigger"]
     assert docs[0]["metadata"]["name"] == "veba-fn-module"
-    status, out, _ = run(capsys, "manifests", "fn_module:router", "--target", "lambda",
-                         "--out", "deploy")
+    status, out, _ = run(
+        capsys, "manifests", "fn_module:router", "--target", "lambda", "--out", "deploy"
+    )
     assert status == 0
     assert (project / "deploy" / "template.yaml").is_file()
     status, _, err = run(capsys, "manifests", "fn_module", "--target", "openfaas")
@@ -122,7 +124,9 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+            raise AssertionError(
+                f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
+            )
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -136,7 +140,9 @@ def served(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str,
     port = _free_port()
     process = subprocess.Popen(
         [*VEBA, "serve", "fn_module", "--adapter", request.param, "--port", str(port)],
-        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     try:
@@ -162,7 +168,10 @@ SHAPES = {
 
 def _send(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*VEBA, "send", *args, "--to", url], capture_output=True, text=True, timeout=60,
+        [*VEBA, "send", *args, "--to", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
 
@@ -170,8 +179,9 @@ def _send(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_serve_and_send_round_trip(served: tuple[str, str]) -> None:
     adapter, url = served
     for shape in SHAPES[adapter]:
-        result = _send(url, "EnteredMaintenanceModeEvent", "--set", "host.name=esx07",
-                       "--count", "2", *shape)
+        result = _send(
+            url, "EnteredMaintenanceModeEvent", "--set", "host.name=esx07", "--count", "2", *shape
+        )
         assert result.returncode == 0, (shape, result.stderr)
         lines = result.stdout.splitlines()
         assert len(lines) == 2
@@ -191,7 +201,14 @@ def test_serve_and_send_round_trip(served: tuple[str, str]) -> None:
 
 
 def test_send_to_nothing_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = run(capsys, "send", "VmPoweredOnEvent", "--to",
-                         f"http://127.0.0.1:{_free_port()}/", "--timeout", "2")
+    status, _, err = run(
+        capsys,
+        "send",
+        "VmPoweredOnEvent",
+        "--to",
+        f"http://127.0.0.1:{_free_port()}/",
+        "--timeout",
+        "2",
+    )
     assert status == 1
     assert err.count("\n") == 1

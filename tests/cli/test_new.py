@@ -35,7 +35,10 @@ def test_new_project_passes_its_own_test(
     assert "veba-function" not in "".join(Path(p).read_text() for p in written)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_handler.py"],
-        cwd=directory, capture_output=True, text=True, timeout=120,
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -54,9 +57,7 @@ def test_new_refuses_a_non_empty_directory_and_bad_names(
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_kit_manifests_match_the_kit_handler(
-    target: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_kit_manifests_match_the_kit_handler(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
     kit = kit_dir(target)
     monkeypatch.chdir(kit)
     sys.modules.pop("handler", None)
@@ -64,8 +65,6 @@ def test_kit_manifests_match_the_kit_handler(
         router = load_router("handler")
     finally:
         sys.modules.pop("handler", None)
-    files = generate(
-        router, name="veba-function", image="veba-function:latest", target=target
-    )
+    files = generate(router, name="veba-function", image="veba-function:latest", target=target)
     for name in MANIFESTS[target]:
         assert (kit / name).read_text() == files[name], f"regenerate adapters/{target}/{name}"

@@ -16,7 +16,7 @@ from veba_sdk.cli._kits import kit_dir
 ROOT = Path(__file__).parents[2]
 EXTRAS = {"knative": "knative", "openfaas": "openfaas", "lambda": "lambda", "gcf": "gcf"}
 
-CHECK = r'''
+CHECK = r"""
 import json, socket, subprocess, sys, threading, time, urllib.request
 from veba_sdk.testing import make_event, to_cloudevent, to_eventbridge, to_openfaas
 
@@ -67,7 +67,7 @@ else:
     finally:
         server.terminate()
         server.wait()
-'''
+"""
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +76,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (built,) = out.glob("veba_sdk-*.whl")
     return built
@@ -84,27 +86,40 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("platform", sorted(EXTRAS))
-def test_kit_serves_an_event_from_a_fresh_venv(
-    wheel: Path, platform: str, tmp_path: Path
-) -> None:
+def test_kit_serves_an_event_from_a_fresh_venv(wheel: Path, platform: str, tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         f"{wheel}[{EXTRAS[platform]}]"],
-        check=True, capture_output=True, timeout=400,
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"{wheel}[{EXTRAS[platform]}]",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=400,
     )
     app = tmp_path / "app"
     shutil.copytree(kit_dir(platform), app)
     environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    if platform != "gcf":  # functions-framework itself depends on click
-        leaked = subprocess.run([str(python), "-c", "import click"], capture_output=True,
-                                env=environment)
-        assert leaked.returncode != 0, "the CLI's dependencies leaked into a platform install"
+    # PyYAML and httpx come with the `cli` extra only: a platform install must not pull them.
+    for module in ("yaml", "httpx"):
+        leaked = subprocess.run(
+            [str(python), "-c", f"import {module}"], capture_output=True, env=environment
+        )
+        assert leaked.returncode != 0, f"{module} leaked into the {platform} install"
     result = subprocess.run(
-        [str(python), "-c", CHECK, platform], cwd=app, capture_output=True, text=True,
-        timeout=120, env=environment,
+        [str(python), "-c", CHECK, platform],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
     )
     assert result.returncode == 0, result.stderr
     status, _, body = result.stdout.strip().partition(" ")
