@@ -62,7 +62,16 @@ class Route:
         order: registration order within the router tree.
     """
 
-    __slots__ = ("handler", "is_async", "kind", "order", "pass_context", "pattern", "where")
+    __slots__ = (
+        "handler",
+        "is_async",
+        "kind",
+        "name",
+        "order",
+        "pass_context",
+        "pattern",
+        "where",
+    )
 
     def __init__(
         self, pattern: str, kind: str, handler: Handler, where: Predicate | None, order: int
@@ -74,11 +83,8 @@ class Route:
         self.order = order
         self.is_async = _is_async(handler)
         self.pass_context = _takes_context(handler)
-
-    @property
-    def name(self) -> str:
-        """The handler's qualified name, as reported in :class:`DispatchResult`."""
-        return getattr(self.handler, "__qualname__", repr(self.handler))
+        #: the handler's qualified name, as reported in :class:`DispatchResult`
+        self.name: str = getattr(handler, "__qualname__", None) or repr(handler)
 
     def matches(self, name: str, category: str, class_name: str) -> bool:
         """Whether this route selects an event (before the ``where`` filter)."""
@@ -395,15 +401,10 @@ class Router:
         Raises:
             InvalidEvent: ``event`` is not a decodable vCenter event.
         """
-        envelope = event if isinstance(event, Envelope) else from_cloudevent(event)
-        result = DispatchResult(envelope)
-        chosen = self._choose(envelope, result)
-        if not chosen:
-            return result
-        claim = self._claim(envelope, result)
-        if claim is None and (result.duplicate or result.failed):
-            return result
-        ctx = Context(envelope, platform_context)
+        plan = self._plan(event, platform_context)
+        if isinstance(plan, DispatchResult):
+            return plan
+        envelope, result, chosen, claim, ctx = plan
         for route in chosen:
             args = (envelope.event, ctx) if route.pass_context else (envelope.event,)
             try:
@@ -425,15 +426,10 @@ class Router:
         worker thread (unless the router was made with ``sync_handlers_in_thread=False``), so a
         blocking call in them never stalls the server.
         """
-        envelope = event if isinstance(event, Envelope) else from_cloudevent(event)
-        result = DispatchResult(envelope)
-        chosen = self._choose(envelope, result)
-        if not chosen:
-            return result
-        claim = self._claim(envelope, result)
-        if claim is None and (result.duplicate or result.failed):
-            return result
-        ctx = Context(envelope, platform_context)
+        plan = self._plan(event, platform_context)
+        if isinstance(plan, DispatchResult):
+            return plan
+        envelope, result, chosen, claim, ctx = plan
         for route in chosen:
             args = (envelope.event, ctx) if route.pass_context else (envelope.event,)
             try:
@@ -451,6 +447,26 @@ class Router:
             _record_value(result, ctx, route, value)
         self._settle(claim, result, ctx)
         return result
+
+    def _plan(
+        self, event: Any, platform_context: Any
+    ) -> DispatchResult | tuple[Envelope, DispatchResult, tuple[Route, ...], str | None, Context]:
+        """What both dispatch paths do before calling handlers.
+
+        Returns the finished result when nothing is to run (no match, a duplicate, a claim
+        refused), else ``(envelope, result, routes to run, idempotency claim, context)``.
+        """
+        envelope = event if isinstance(event, Envelope) else from_cloudevent(event)
+        result = DispatchResult(envelope)
+        chosen = self._choose(envelope, result)
+        if not chosen:
+            return result
+        claim = None
+        if self.idempotency is not None:
+            claim = _claim(self.idempotency, envelope, result)
+            if claim is None:  # a duplicate, or one in progress elsewhere
+                return result
+        return envelope, result, chosen, claim, Context(envelope, platform_context)
 
     def _choose(self, envelope: Envelope, result: DispatchResult) -> tuple[Route, ...]:
         """The routes to run: matching ones whose ``where`` accepts the event, else defaults."""
@@ -475,24 +491,6 @@ class Router:
             chosen = list(self._defaults)
         result.matched = bool(chosen)
         return tuple(chosen)
-
-    def _claim(self, envelope: Envelope, result: DispatchResult) -> str | None:
-        """Claim the event in the idempotency store; ``None`` when there is none or it's taken."""
-        store = self.idempotency
-        if store is None:
-            return None
-        key = idempotency_key(envelope)
-        outcome = store.begin(key)
-        if outcome == "new":
-            return key
-        if outcome == "completed":
-            result.duplicate = True
-            result.matched = True
-        else:
-            result.failed.append(
-                ("idempotency", DuplicateInProgress(f"event {key} is being handled already"))
-            )
-        return None
 
     def _settle(self, claim: str | None, result: DispatchResult, ctx: Context) -> None:
         if ctx.replies:
@@ -538,6 +536,22 @@ def idempotency_key(envelope: Envelope) -> str:
     if key is None or key == "":
         key = envelope.attributes.get("id")
     return f"{envelope.attributes.get('source')}#{key}"
+
+
+def _claim(store: IdempotencyStore, envelope: Envelope, result: DispatchResult) -> str | None:
+    """Claim the event in the idempotency store; ``None`` when it is taken."""
+    key = idempotency_key(envelope)
+    outcome = store.begin(key)
+    if outcome == "new":
+        return key
+    if outcome == "completed":
+        result.duplicate = True
+        result.matched = True
+    else:
+        result.failed.append(
+            ("idempotency", DuplicateInProgress(f"event {key} is being handled already"))
+        )
+    return None
 
 
 def _both(first: Predicate, second: Predicate | None) -> Predicate:
