@@ -69,10 +69,18 @@ def report(title: str, results: dict[str, float], base: str) -> None:
 
 
 def bench_json(body: bytes, rounds: int, number: int) -> None:
-    contenders: dict[str, Callable[[], Any]] = {"json.loads (stdlib)": lambda: json.loads(body)}
+    decoder = json.JSONDecoder()
+    text_of = bytes.decode
+    contenders: dict[str, Callable[[], Any]] = {
+        "json.loads (stdlib)": lambda: json.loads(body),
+        # What json.loads runs underneath: for reading how much of parse_event is our own work.
+        "json C scanner alone (raw_decode)": lambda: decoder.raw_decode(text_of(body)),
+    }
+    _parse._select_json("json")
+    stdlib_loads, stdlib_object_loads = _parse._loads, _parse._object_loads
 
     def stdlib_parse() -> Any:
-        _parse._loads = json.loads
+        _parse._loads, _parse._object_loads = stdlib_loads, stdlib_object_loads
         return parse_event(body, name=NAME)
 
     contenders["parse_event, stdlib json"] = stdlib_parse
@@ -80,7 +88,7 @@ def bench_json(body: bytes, rounds: int, number: int) -> None:
         import orjson
 
         def orjson_parse() -> Any:
-            _parse._loads = orjson.loads
+            _parse._loads = _parse._object_loads = orjson.loads
             return parse_event(body, name=NAME)
 
         contenders["orjson.loads"] = lambda: orjson.loads(body)
@@ -88,7 +96,7 @@ def bench_json(body: bytes, rounds: int, number: int) -> None:
     except ImportError:
         print("orjson is not installed: the accelerated comparison is skipped")
     results = side_by_side(contenders, rounds, number)
-    _parse._loads = None
+    _parse._loads = _parse._object_loads = None
     report("parse_event(bytes) vs json.loads(bytes), median per call", results,
            "json.loads (stdlib)")
 

@@ -296,6 +296,19 @@ def _pick(d: Mapping[str, Any], index: dict[str, int], n: int) -> tuple[list[Any
     return values, unknown
 
 
+_INLINE_KINDS = {"str": "str", "int": "int", "bool": "bool", "moref": None}
+
+
+def _inline_argument(kind: str) -> tuple[Field, ...] | None:
+    """The fields of an argument type simple enough to build inline, else None."""
+    if kind not in ARGUMENTS:
+        return None
+    fields = all_fields(kind)
+    if not fields or any(f[3] not in _INLINE_KINDS for f in fields):
+        return None
+    return fields
+
+
 def _field_code(i: int, f: Field, odd: str) -> list[str]:
     """Source lines converting local ``f{i}`` in place; ``odd`` handles an _Odd ``e``."""
     kind = f[3]
@@ -327,6 +340,54 @@ def _field_code(i: int, f: Field, odd: str) -> list[str]:
             "        else:",
             *("    " + line for line in convert),
         ]
+    if kind == "datetime" and _FROMISO_Z:
+        # Inline fast path for RFC 3339 UTC text ("2022-04-20T15:47:32.365Z"), as _time has.
+        return [
+            f"    {test}",
+            f"        if {var}.__class__ is str and len({var}) >= 20 and {var}[10] == 'T' and "
+            f"{var}[-1] == 'Z':",
+            "            try:",
+            f"                {var} = _fromiso({var})",
+            "            except ValueError:",
+            *("        " + line for line in convert),
+            "        else:",
+            *("    " + line for line in convert),
+        ]
+    arg_fields = _inline_argument(kind)
+    if arg_fields is not None:
+        # Inline fast path for an argument object with every field present in PascalCase and
+        # of the expected type ({"Name": "esx01", "Host": {"Type": ..., "Value": ...}}): the
+        # same object the argument's structuring function builds on its own fast path.
+        tests = [f"{var}.__class__ is dict", f"len({var}) == {len(arg_fields)}"]
+        build = []
+        for j, a in enumerate(arg_fields):
+            a_var = f"a{j}"
+            tests.append(f"({a_var} := {var}.get({a[1]!r})).__class__ is "
+                         f"{_INLINE_KINDS[a[3]] or 'dict'}")
+            if a[3] == "moref":
+                tests += [
+                    f"len({a_var}) == 2",
+                    f"(t{j} := {a_var}.get('Type')).__class__ is str",
+                    f"(v{j} := {a_var}.get('Value')).__class__ is str",
+                ]
+                build += [
+                    "            m = _new(_Mo)",
+                    f"            m.type = t{j}",
+                    f"            m.value = v{j}",
+                    "            m.server_guid = None",
+                    f"            o.{a[0]} = m",
+                ]
+            else:
+                build.append(f"            o.{a[0]} = {a_var}")
+        return [
+            f"    {test}",
+            f"        if {' and '.join(tests)}:",
+            f"            o = _new(_A{i})",
+            *build,
+            f"            {var} = o",
+            "        else:",
+            *("    " + line for line in convert),
+        ]
     return [f"    {test}", *convert]
 
 
@@ -346,12 +407,18 @@ def _namespace(fields: tuple[Field, ...], cls: type[Any]) -> dict[str, Any]:
         "_cls": cls,
         "_P": frozenset([f[1] for f in fields] + ["_typeName"]),
         "_C": frozenset([f[2] for f in fields] + ["_typeName"]),
+        "_Pd": frozenset([f[1] for f in fields] + ["_typeName"]).issuperset,
+        "_Cd": frozenset([f[2] for f in fields] + ["_typeName"]).issuperset,
         "_INDEX": {**{f[1]: i for i, f in enumerate(fields)},
                    **{f[2]: i for i, f in enumerate(fields)}},
         "_W": tuple((f[1], f[2]) for f in fields),
     }
     for i, f in enumerate(fields):
         ns[f"_c{i}"] = _converter(f[3])
+        if _inline_argument(f[3]) is not None:
+            ns[f"_A{i}"] = get_class(f[3])
+    if _FROMISO_Z:
+        ns["_fromiso"] = datetime.fromisoformat
     return ns
 
 
@@ -419,12 +486,12 @@ def _event_structurer(name: str) -> Callable[[dict[str, Any], str], Any]:
     unpack = ", ".join(f"f{i}" for i in range(n)) + ("," if n == 1 else "")
     lines = [
         f"def {fn}(d, class_name):",
-        "    k = d.keys()",
-        "    if k <= _P:",
+        # _P.issuperset(d) walks the keys without building a view: ~40 ns less than k <= _P.
+        "    if _Pd(d):",
         "        c = 0",
         "        x = {}",
         *_reads(fields, 1),
-        "    elif k <= _C:",
+        "    elif _Cd(d):",
         "        c = 1",
         "        x = {}",
         *_reads(fields, 2),
@@ -447,21 +514,58 @@ def _event_structurer(name: str) -> Callable[[dict[str, Any], str], Any]:
 
 # --- parse_event -----------------------------------------------------------------------------
 
+# JSON decoding is chosen on first use (orjson when installed, else the standard library):
+# ``_loads`` decodes any JSON text; ``_object_loads`` is the fast path's decoder for bytes that
+# start with ``{`` and may raise anything, the caller then takes the full path.
 _loads: Callable[[Any], Any] | None = None
+_object_loads: Callable[[bytes], Any] | None = None
+_raw_decode: Any = None
+_JSON_SPACE = " \t\n\r"
 
 
 def _json_loads() -> Callable[[Any], Any]:
-    global _loads
     if _loads is None:
         try:  # orjson is an optional accelerator (the `fast` extra)
-            import orjson
-
-            _loads = orjson.loads
+            import orjson  # noqa: F401
         except ImportError:  # pragma: no cover - depends on the environment
-            import json
-
-            _loads = json.loads
+            _select_json("json")
+        else:
+            _select_json("orjson")
+    assert _loads is not None
     return _loads
+
+
+def _select_json(library: str) -> None:
+    """Decode with ``"orjson"`` or the standard library's ``"json"`` (benchmarks, tests)."""
+    global _loads, _object_loads, _raw_decode
+    if library == "orjson":
+        import orjson
+
+        _loads = _object_loads = orjson.loads
+    else:
+        import json
+
+        _raw_decode = json.JSONDecoder().raw_decode
+        _loads = json.loads
+        _object_loads = _stdlib_object_loads
+
+
+def _stdlib_object_loads(payload: bytes) -> Any:
+    """``json.loads(payload)`` for UTF-8 bytes starting with ``{``, minus its Python wrapper.
+
+    ``json.loads`` detects the encoding, decodes with ``surrogatepass`` and runs the C scanner
+    through ``JSONDecoder.decode``; here the scanner is reached through the public
+    ``raw_decode`` directly (~1.5 us less on an 800-byte event). Anything unusual (a NUL as
+    second byte, which json.loads would read as UTF-16/32, or text after the object) raises,
+    and parse_event then takes the full path with ``json.loads`` and its error messages.
+    """
+    if payload[1:2] == b"\x00":
+        raise ValueError("not UTF-8")
+    text = payload.decode("utf-8", "surrogatepass")
+    obj, end = _raw_decode(text)
+    if end != len(text) and text[end:].strip(_JSON_SPACE):
+        raise ValueError("extra data")
+    return obj
 
 
 def _nearest_base(name: str, category: str | None, d: Mapping[str, Any]) -> str:
@@ -564,7 +668,12 @@ def parse_event(
         ):
             structure = _by_name.get(name) if name is not None else None
             if structure is not None and name is not None:
-                data = (_loads or _json_loads())(payload)
+                if _object_loads is None:
+                    _json_loads()
+                try:
+                    data = _object_loads(payload)  # type: ignore[misc]
+                except Exception:  # the full path below reports it properly
+                    data = None
                 if data.__class__ is dict:
                     fast: Event = structure(data, name)
                     return fast
