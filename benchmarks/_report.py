@@ -6,7 +6,12 @@ import re
 from pathlib import Path
 
 PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
-HEADER = "# Performance\n\nEvery number below is a median measured side by side in one run on the machine named in its\nsection; compare ratios, not absolute times. `python benchmarks/run_all.py` re-runs them all.\n"
+HEADER = (
+    "# Performance\n\n"
+    "Every number below is a median measured side by side in one run on the machine named in\n"
+    "its section; compare ratios, not absolute times. `python benchmarks/run_all.py` re-runs\n"
+    "them all.\n"
+)
 
 
 def write_section(title: str, markdown: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from payloads import VEBA_EVENTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from payloads import VEBA_EVENTS
 
 from veba_sdk._errors import InvalidEvent
 from veba_sdk.events import Event, parse_event, to_dict
