@@ -10,8 +10,9 @@ They are not built by attrs, because attrs spends ~1 ms on each class it creates
 objects, inherited copies, several generated methods) and most events have two or three
 field-adding ancestors, while the first use of a class must stay under ~2 ms. Instead:
 
-* each class gets one generated ``__init__`` covering every inherited field, compiled with one
-  ``exec`` (~0.1 ms), and its own ``__slots__``;
+* each class gets its own ``__slots__`` and one generated ``__init__`` covering every inherited
+  field, executed from source (one ``exec``, ~0.15 ms) the first time the class is instantiated
+  or inspected, not when it is created (parsing fills the slots and never calls it);
 * ``__eq__``, ``__ne__``, ``__repr__``, ``__getstate__``/``__setstate__`` and ``__hash__`` are
   written once, here, and set on the root of each hierarchy; they read the class's field names
   from ``__veba_fields__``;
@@ -230,6 +231,32 @@ def _twin(name: str) -> type[Any]:
 # --- class creation ----------------------------------------------------------------------------
 
 
+class _LazyInit:
+    """A model's ``__init__``, generated the first time it is looked up.
+
+    Parsing never calls ``__init__`` (the structuring code fills the slots), and creating a
+    class with its ancestors must stay cheap, so the source of each ``__init__`` is only
+    executed when the class is first instantiated or inspected; the real function then
+    replaces this descriptor on the class.
+    """
+
+    __slots__ = ("fields", "kw_only", "name", "owner", "required")
+
+    def __init__(self, name: str, fields: tuple[str, ...], required: int, kw_only: bool):
+        self.name = name
+        self.fields = fields
+        self.required = required
+        self.kw_only = kw_only
+        self.owner: type[Any] | None = None
+
+    def __get__(self, instance: Any, owner: type[Any]) -> Any:
+        init = _init(self.name, self.fields, self.required, self.kw_only)
+        if self.owner is not None:
+            type.__setattr__(self.owner, "__init__", init)
+        return init if instance is None else init.__get__(instance, owner)
+
+
+
 def _init(
     name: str, fields: tuple[str, ...], required: int, kw_only: bool
 ) -> Callable[..., None]:
@@ -252,11 +279,14 @@ def _init(
             params.append(f"{n}=None")
             body.append(f"    self.{n} = {n}")
     star = "*, " if kw_only and params else ""
-    source = f"def __init__(self, {star}{', '.join(params)}) -> None:\n"
+    source = f"def __init__(self, {star}{', '.join(params)}):\n"
     source += "\n".join(body or ["    pass"]) + "\n"
     namespace: dict[str, Any] = {"_N": NOTHING}
-    exec(compile(source, f"<veba_sdk.events init {name}>", "exec", dont_inherit=True), namespace)
+    # exec of the text, not compile(): the first compile() in a process costs ~1.4 ms more
+    # (it builds the ast module's types to check whether its argument is an AST).
+    exec(source, namespace)
     init: Callable[..., None] = namespace["__init__"]
+    init.__annotations__ = {"return": None}
     init.__qualname__ = f"{name}.__init__"
     init.__module__ = MODULE
     return init
@@ -286,7 +316,7 @@ def _create(name: str) -> type[Any]:
         fields = inherited + own
         required = 2 if name == MANAGED_OBJECT_REFERENCE else 0
         ns["__slots__"] = own if parent is not None else (*own, "__weakref__")
-        ns["__init__"] = _init(name, fields, required, is_event)
+        ns["__init__"] = init = _LazyInit(name, fields, required, is_event)
         ns["__veba_fields__"] = fields
         ns["__veba_values__"] = staticmethod(_values_getter(fields))
         ns["__match_args__"] = () if is_event else fields
@@ -299,6 +329,7 @@ def _create(name: str) -> type[Any]:
             ns["__hash__"] = _moref_hash if name == MANAGED_OBJECT_REFERENCE else None
             ns["__attrs_attrs__"] = _AttrsAttributes()
         cls = type(name, (parent or object,), ns)
+        init.owner = cls
     _cache[name] = cls
     return cls
 
