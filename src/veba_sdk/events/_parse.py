@@ -266,13 +266,36 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+class _Deferred:
+    """An argument type's structuring function, compiled on its first call.
+
+    An event class refers to up to a dozen argument types; most payloads carry a few, and the
+    common shapes are built inline by the event's own code. Once compiled, the function
+    replaces this object in ``_CONVERTERS`` and in the namespaces of the generated code.
+    """
+
+    __slots__ = ("fn", "kind", "users")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.fn: Callable[[Any], Any] | None = None
+        self.users: list[tuple[dict[str, Any], str]] = []
+
+    def __call__(self, v: Any) -> Any:
+        fn = self.fn
+        if fn is None:
+            fn = self.fn = _argument_structurer(self.kind)
+            _CONVERTERS[self.kind] = fn
+            for namespace, key in self.users:
+                namespace[key] = fn
+            self.users.clear()
+        return fn(v)
+
+
 def _converter(kind: str) -> Callable[[Any], Any]:
     conv = _CONVERTERS.get(kind)
     if conv is None:
-        if kind.startswith("list:"):
-            conv = _list_of(_converter(kind[5:]))
-        else:
-            conv = _argument_structurer(kind)
+        conv = _list_of(_converter(kind[5:])) if kind.startswith("list:") else _Deferred(kind)
         _CONVERTERS[kind] = conv
     return conv
 
@@ -415,7 +438,9 @@ def _namespace(fields: tuple[Field, ...], cls: type[Any]) -> dict[str, Any]:
         "_W": tuple((f[1], f[2]) for f in fields),
     }
     for i, f in enumerate(fields):
-        ns[f"_c{i}"] = _converter(f[3])
+        ns[f"_c{i}"] = conv = _converter(f[3])
+        if isinstance(conv, _Deferred):
+            conv.users.append((ns, f"_c{i}"))
         if _inline_argument(f[3]) is not None:
             ns[f"_A{i}"] = get_class(f[3])
     if _FROMISO_Z:
