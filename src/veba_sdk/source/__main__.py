@@ -53,8 +53,8 @@ def load_router(spec: str) -> Any:
     default=None,
     help="HTTP mode for --target (default: the config's knative.encoding, else binary).",
 )
-@click.option("--page-size", type=click.IntRange(1, 1000), default=100, show_default=True)
-@click.option("--poll-interval", type=click.FloatRange(min=0.001), default=1.0, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
+@click.option("--poll-interval", type=click.FloatRange(min=0.001), default=0.1, show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def main(
     config_path: str,
