@@ -25,6 +25,7 @@ router = Router()
 @router.on("EnteredMaintenanceModeEvent", "com.vmware.vc.HA.*")
 def handle(event, ctx):
     host = event.host.name if event.host is not None else None
+    ctx.logger.info("handled %s for host %s", ctx.name, host)
     return {"name": ctx.name, "producer": ctx.producer, "host": host}
 
 @router.on("VmPoweredOffEvent")
@@ -198,6 +199,32 @@ def test_serve_and_send_round_trip(served: tuple[str, str]) -> None:
     assert ignored.stdout.startswith(("204", "200"))
     by_id = _send(url, "com.vmware.vc.HA.DasHostFailedEvent")
     assert by_id.stdout.startswith("200")
+
+
+def test_serve_shows_handler_log_records(project: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [*VEBA, "serve", "fn_module", "--port", str(port)],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        _wait(port, process)
+        assert (
+            _send(
+                f"http://127.0.0.1:{port}/",
+                "EnteredMaintenanceModeEvent",
+                "--set",
+                "host.name=esx42",
+            ).returncode
+            == 0
+        )
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert "INFO veba_sdk: handled EnteredMaintenanceModeEvent for host esx42" in err.decode()
 
 
 def test_send_to_nothing_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:

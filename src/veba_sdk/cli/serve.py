@@ -11,12 +11,27 @@ from ._load import load_router
 __all__ = ["command", "knative_app"]
 
 _TARGET_ENV = "VEBA_SERVE_TARGET"
+_LOG_LEVEL_ENV = "VEBA_LOG_LEVEL"
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Show handlers' ``ctx.logger`` records, as a platform's log collector would.
+
+    Reads ``$VEBA_LOG_LEVEL`` when no level is given, so uvicorn's reload workers (fresh
+    processes) log like the parent. Does nothing if logging was configured already.
+    """
+    import logging
+
+    level = (level or os.environ.get(_LOG_LEVEL_ENV) or "INFO").upper()
+    os.environ[_LOG_LEVEL_ENV] = level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def knative_app() -> object:
     """The ASGI app for the router named in ``$VEBA_SERVE_TARGET`` (a uvicorn factory)."""
     from ..adapters.knative import asgi
 
+    configure_logging()
     return asgi(load_router(os.environ[_TARGET_ENV]))
 
 
@@ -92,7 +107,14 @@ _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serv
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--reload", is_flag=True, help="Restart when the source changes (development).")
-def command(target: str, adapter: str, host: str, port: int, reload: bool) -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="Level of the handlers' log records (ctx.logger).",
+)
+def command(target: str, adapter: str, host: str, port: int, reload: bool, log_level: str) -> None:
     """Run the handlers of MODULE (its `router`, or ROUTER) as a local HTTP function.
 
     \b
@@ -100,6 +122,7 @@ def command(target: str, adapter: str, host: str, port: int, reload: bool) -> No
       veba serve handler
       veba serve handler:router --adapter openfaas --port 8081
     """
+    configure_logging(log_level)
     _SERVERS[adapter](target, host, port, reload)
 
 
