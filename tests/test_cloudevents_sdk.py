@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime
 import importlib.metadata
 import importlib.util
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import load_event
 
 from veba_sdk import Reply, Router, from_cloudevent
 
+EVENTS = Path(__file__).parent / "fixtures" / "veba-events"
 MAJOR = int(importlib.metadata.version("cloudevents").split(".")[0])
 ROUTER_CE = "VmPoweredOffEvent__v0.7-router__structured-ce__kn-py-echo"
 SOURCE_CE = "VmPoweredOffEvent__v0.8-vspheresource__structured-ce__kn-py-echo"
@@ -61,7 +63,7 @@ def over_http(event: Any, mode: str) -> Any:
 
 
 def _split(name: str) -> tuple[dict[str, Any], Any]:
-    raw = load_event(name)
+    raw: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
     data = raw.pop("data")
     return raw, data
 
