@@ -13,7 +13,7 @@ from collections.abc import Sequence
 __all__ = ["COMMANDS", "main"]
 
 #: Command modules of ``veba_sdk.cli``, in ``--help`` order.
-COMMANDS: tuple[str, ...] = ("serve", "send", "events", "manifests", "new")
+COMMANDS: tuple[str, ...] = ("serve", "send", "events", "manifests", "new", "listen")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
