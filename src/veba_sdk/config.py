@@ -741,7 +741,11 @@ def _read_source(path_or_text: str | bytes | os.PathLike[str]) -> str:
     if isinstance(path_or_text, os.PathLike) or (
         "\n" not in path_or_text
         and not path_or_text.lstrip().startswith("{")
-        and (os.path.exists(path_or_text) or path_or_text.endswith((".yaml", ".yml", ".json")))
+        and (
+            os.path.exists(path_or_text)
+            or path_or_text.endswith((".yaml", ".yml", ".json"))
+            or ": " not in path_or_text  # one line with no "key: value" is no YAML mapping
+        )
     ):
         path = os.fspath(path_or_text)
         try:
