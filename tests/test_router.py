@@ -245,7 +245,7 @@ def test_replies_and_cloudevent_returns() -> None:
         type="com.example.ack", data={"host": "esx02.cl.vmweventbroker.io"}
     )
     sdk_event = result.replies[1].to_cloudevent(id="r1")
-    assert sdk_event["type"] == "com.example.sdk"
+    assert sdk_event.get_attributes()["type"] == "com.example.sdk"
 
 
 @pytest.mark.parametrize(

@@ -138,6 +138,8 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(params=["knative", "openfaas", "gcf"])
 def served(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str, str]]:
     """``(adapter, url)`` of ``veba serve`` running the test function in a subprocess."""
+    if request.param == "gcf":  # absent from the cloudevents 2.x environment
+        pytest.importorskip("functions_framework")
     port = _free_port()
     process = subprocess.Popen(
         [*VEBA, "serve", "fn_module", "--adapter", request.param, "--port", str(port)],

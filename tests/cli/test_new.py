@@ -27,6 +27,8 @@ MANIFESTS = {
 def test_new_project_passes_its_own_test(
     target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    if target == "gcf":  # absent from the cloudevents 2.x environment
+        pytest.importorskip("functions_framework")
     directory = tmp_path / "my-fn"
     assert main(["new", "my-fn", "--target", target, "--dir", str(directory)]) == 0
     written = capsys.readouterr().out.split()
