@@ -12,7 +12,8 @@ round (many short rounds), and the median of the per-round times per call is rep
    (target <= 1.6x);
 2. ``parse_event(bytes)`` with orjson (the optional accelerator) vs ``json.loads(bytes)``
    (target <= 1.0x);
-3. building the event models as frozen vs mutable attrs classes (same fields, same values);
+3. building the event models as frozen vs mutable attrs classes (same fields, same values),
+   and our models (attrs-compatible classes with a generated ``__init__``, see _models.py);
 4. our generated structuring code vs cattrs' generic structuring of the same attrs classes
    (when cattrs is installed).
 """
@@ -104,7 +105,7 @@ def bench_json(body: bytes, rounds: int, number: int) -> None:
 def bench_frozen(body: bytes, rounds: int, number: int) -> None:
     import attrs
 
-    from veba_sdk.events._models import all_fields
+    from veba_sdk.events._models import all_fields, get_class
 
     names = [f[0] for f in all_fields(NAME)] + ["extra", "class_name"]
     these = {n: attrs.field(default=None) for n in names}
@@ -112,10 +113,12 @@ def bench_frozen(body: bytes, rounds: int, number: int) -> None:
     mutable = attrs.make_class("MutableEvent", dict(these), kw_only=True, slots=True)
     event = parse_event(body, name=NAME)
     values = {n: getattr(event, n) for n in names}
+    model = get_class(NAME)
     results = side_by_side(
         {
             "mutable attrs class (attrs.define)": lambda: mutable(**values),
             "frozen attrs class (attrs.frozen)": lambda: frozen(**values),
+            "veba_sdk model (generated __init__)": lambda: model(**values),
         },
         rounds,
         number,
