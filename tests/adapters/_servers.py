@@ -47,10 +47,11 @@ def running(
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path = HERE,
-    ready_path: str = "/health/readiness",
+    ready_path: str | None = "/health/readiness",
     timeout: float = 30.0,
 ) -> Iterator[str]:
-    """Run a server until the block ends; yields its base URL once ``ready_path`` answers."""
+    """Run a server until the block ends; yields its base URL once ``ready_path`` answers 200
+    (or, with ``ready_path=None``, once the port accepts connections)."""
     log = (Path(os.environ.get("TMPDIR", "/tmp")) / f"veba-server-{port}.log").open("w+b")
     process = subprocess.Popen(
         list(argv), cwd=cwd, env=server_env(env), stdout=log, stderr=subprocess.STDOUT
@@ -62,11 +63,16 @@ def running(
             if process.poll() is not None:
                 log.seek(0)
                 raise RuntimeError(f"{argv[0]} exited: {log.read().decode(errors='replace')}")
-            try:
-                if httpx.get(base + ready_path, timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+            if ready_path is None:
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+            else:
+                try:
+                    if httpx.get(base + ready_path, timeout=1.0).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{argv} did not start on port {port}")
             time.sleep(0.05)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
+
+from _servers import free_port, running
 
 from veba_sdk import HandlerError
 from veba_sdk.testing import FakeVrops, make_event, to_cloudevent, to_eventbridge, to_openfaas
@@ -38,42 +38,6 @@ class Outcome:
 
     ok: bool
     body: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _process(argv: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
-    """A server subprocess on loopback; yields its URL once it accepts connections."""
-    log = open(os.environ.get("TMPDIR", "/tmp") + f"/veba-flagship-{port}.log", "w+b")  # noqa: SIM115
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"{argv[0]} exited: {log.read().decode(errors='replace')}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{argv} did not start") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +89,7 @@ def deliver(
     platform = request.param
     if platform == "gcf":  # absent from the cloudevents 2.x environment
         pytest.importorskip("functions_framework")
-    port = _free_port()
+    port = free_port()
     if platform == "lambda":
         yield from _in_process_lambda(function_env)
         return
@@ -139,7 +103,10 @@ def deliver(
         argv = [str(BIN / "functions-framework"), "--source",
                 str(ROOT / "examples/maintenance_mode_sync/gcf_main.py"), "--target", "handle",
                 "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", str(port)]
-    with _process(argv, port, function_env) as url, httpx.Client(timeout=60) as client:
+    with (
+        running(argv, port, env=function_env, cwd=ROOT, ready_path=None) as url,
+        httpx.Client(timeout=60) as client,
+    ):
 
         def send(event: Any) -> Outcome:
             if platform == "openfaas":
