@@ -1,0 +1,127 @@
+"""The worker threads that run plain ``def`` handlers for ``Router.dispatch_async``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from typing import Any
+
+import pytest
+
+from veba_sdk import Router
+from veba_sdk._router import _handler_threads, _HandlerThreads
+from veba_sdk.events import Envelope, from_cloudevent
+
+REQUEST = contextvars.ContextVar("REQUEST", default="none")
+
+
+def envelope(key: int = 1) -> Envelope:
+    return from_cloudevent(
+        {
+            "specversion": "1.0",
+            "id": str(key),
+            "source": "https://vc01.local/sdk",
+            "type": "com.vmware.vsphere.EnteredMaintenanceModeEvent.v0",
+            "eventclass": "event",
+        },
+        {"Key": key, "ChainId": key, "CreatedTime": "2024-01-01T00:00:00Z"},
+    )
+
+
+def test_def_handler_runs_in_a_worker_thread_with_the_callers_context() -> None:
+    router = Router()
+    seen: dict[str, str] = {}
+
+    @router.on("EnteredMaintenanceModeEvent")
+    def handler(event: Any) -> str:
+        seen["thread"] = threading.current_thread().name
+        seen["request"] = REQUEST.get()
+        return "done"
+
+    async def main() -> Any:
+        REQUEST.set("r-1")
+        return await router.dispatch_async(envelope())
+
+    result = asyncio.run(main())
+    assert result.ok
+    assert result.values == ["done"]
+    assert seen["thread"].startswith("veba-handler-")
+    assert seen["request"] == "r-1"
+
+
+def test_a_failing_handler_is_reported_and_the_thread_lives_on() -> None:
+    router = Router()
+    calls: list[int] = []
+
+    @router.on("EnteredMaintenanceModeEvent")
+    def handler(event: Any) -> None:
+        calls.append(event.key)
+        if event.key == 1:
+            raise ValueError("boom")
+
+    async def main() -> list[Any]:
+        return [await router.dispatch_async(envelope(k)) for k in (1, 2)]
+
+    failed, ok = asyncio.run(main())
+    assert [type(exc) for _, exc in failed.failed] == [ValueError]
+    assert ok.ok
+    assert calls == [1, 2]
+
+
+def test_blocking_handlers_run_side_by_side() -> None:
+    router = Router()
+    barrier = threading.Barrier(3, timeout=10)
+
+    @router.on("EnteredMaintenanceModeEvent")
+    def handler(event: Any) -> None:
+        barrier.wait()  # only passes when three handlers are blocked at once
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(*(router.dispatch_async(envelope(k)) for k in (1, 2, 3)))
+
+    results = asyncio.run(main())
+    assert all(result.ok for result in results)
+
+
+def test_idle_threads_are_reused_and_the_count_is_bounded() -> None:
+    threads = _HandlerThreads(max_workers=2)
+    gate = threading.Event()
+
+    def blocked() -> str:
+        gate.wait(10)
+        return threading.current_thread().name
+
+    async def main() -> tuple[list[str], list[str]]:
+        first = asyncio.gather(*(threads.run(blocked, ()) for _ in range(4)))
+        await asyncio.sleep(0.05)
+        gate.set()  # 4 calls, 2 threads: two of them wait in the queue
+        names = await first
+        again = [await threads.run(threading.current_thread, ()) for _ in range(5)]
+        return names, [thread.name for thread in again]
+
+    names, again = asyncio.run(main())
+    assert len(set(names)) == 2
+    assert set(again) <= set(names)
+    assert threads._started == 2
+
+
+def test_a_cancelled_caller_does_not_break_the_threads() -> None:
+    threads = _HandlerThreads(max_workers=1)
+    gate = threading.Event()
+
+    async def main() -> int:
+        task = asyncio.ensure_future(threads.run(gate.wait, (10,)))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        gate.set()  # the handler finishes after its caller left
+        return int(await threads.run(lambda x: x + 1, (41,)))
+
+    assert asyncio.run(main()) == 42
+
+
+def test_the_threads_are_shared_by_every_router() -> None:
+    assert _handler_threads() is _handler_threads()
+    assert 5 <= _handler_threads().max_workers <= 32
