@@ -84,27 +84,52 @@ def _read_headers(headers: Headers) -> tuple[dict[str, Any], str | None]:
             elif key == "content-type":
                 content_type = value.decode("latin-1") if isinstance(value, bytes) else value
         return attributes, content_type
-    # ASGI raw pairs: the hot path, kept to cheap bytes operations.
+    # ASGI raw pairs: the hot path. What each header name is is looked up, not recomputed.
+    names = _HEADER_NAMES
     for raw_key, raw_value in headers:
-        raw_key = raw_key.lower()  # servers lower-case names already; this is cheap insurance
-        if raw_key[:3] == b"ce-":
-            try:
-                name = raw_key[3:].decode("ascii")
-            except UnicodeDecodeError:
-                raise InvalidEvent("a header name is not ASCII", field="headers") from None
-            if name == "datacontenttype":
-                continue
-            try:
-                text = raw_value.decode("ascii")
-            except UnicodeDecodeError:
-                text = _header_text(raw_value, name)
-            else:
-                if "%" in text or text[:1] == '"':
-                    text = _header_text(text, name)
-            attributes[name] = text
-        elif raw_key == b"content-type":
+        name = names.get(raw_key) or _header_name(raw_key)
+        if name is _OTHER:
+            continue
+        if name is _CONTENT_TYPE:
             content_type = raw_value.decode("latin-1")
+            continue
+        try:
+            text = raw_value.decode("ascii")
+        except UnicodeDecodeError:
+            text = _header_text(raw_value, name)
+        else:
+            if "%" in text or text[:1] == '"':
+                text = _header_text(text, name)
+        attributes[name] = text
     return attributes, content_type
+
+
+# What an ASGI header name is: a CloudEvent attribute name (b"ce-id" -> "id"), or one of the
+# two markers below (compared by identity). Filled as names are seen; bounded, as names come
+# from the wire.
+_OTHER = "\x00other"
+_CONTENT_TYPE = "\x00content-type"
+_HEADER_NAMES: dict[bytes, str] = {}
+_MAX_HEADER_NAMES = 512
+
+
+def _header_name(raw_key: bytes) -> str:
+    """The attribute name of a ``ce-`` header name, else :data:`_OTHER` or :data:`_CONTENT_TYPE`."""
+    key = raw_key.lower()  # servers lower-case names already; this is cheap insurance
+    if key[:3] == b"ce-":
+        try:
+            name = key[3:].decode("ascii")
+        except UnicodeDecodeError:
+            raise InvalidEvent("a header name is not ASCII", field="headers") from None
+        if name == "datacontenttype":  # forbidden by the binding: Content-Type wins
+            name = _OTHER
+    elif key == b"content-type":
+        name = _CONTENT_TYPE
+    else:
+        name = _OTHER
+    if len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
+        _HEADER_NAMES[raw_key] = name
+    return name
 
 
 def _check_size(body: bytes, max_body: int) -> bytes:
