@@ -102,6 +102,8 @@ class Response:
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The headers as ASGI byte pairs, with ``content-length``."""
+        if not self.headers:
+            return [(b"content-length", str(len(self.body)).encode("ascii"))]
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
         raw.append((b"content-length", str(len(self.body)).encode("ascii")))
         return raw
@@ -276,6 +278,10 @@ def respond(results: Sequence[DispatchResult], reply_mode: str = "binary") -> Re
     brokers do not accept, so this is logged. Dict values returned by handlers become a JSON
     body (a list when there are several).
     """
+    if len(results) == 1:  # the usual delivery: one event, handlers ran, nothing to say
+        only = results[0]
+        if not only.failed and not only.replies and not only.values:
+            return Response(204, [])
     if any(not result.ok for result in results):
         return plain(500, _failure_reason(results))
     replies: list[Reply] = [reply for result in results for reply in result.replies]
