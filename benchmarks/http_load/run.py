@@ -110,10 +110,19 @@ class Measurement:
     errors: int
 
 
-def uvicorn_options() -> list[str]:
-    """The same uvicorn options for every uvicorn contender: httptools/uvloop only if present."""
-    http_impl = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+def _importable(name: str, speedups: Path | None) -> bool:
+    if speedups is not None and (speedups / name).is_dir():
+        return True
+    return importlib.util.find_spec(name) is not None
+
+
+def uvicorn_options(speedups: Path | None = None) -> list[str]:
+    """The same uvicorn options for every uvicorn contender: httptools/uvloop only if present.
+
+    functions-framework's ``--asgi`` worker (uvicorn-worker) picks them up by itself then.
+    """
+    http_impl = "httptools" if _importable("httptools", speedups) else "h11"
+    loop = "uvloop" if _importable("uvloop", speedups) else "asyncio"
     return [
         "--workers",
         "1",
@@ -145,10 +154,15 @@ def ce2_python(option: str | None) -> tuple[str | None, str]:
     return candidate, ""
 
 
-def contenders(ce2: str | None) -> list[Contender]:
-    """Every contender's server command (the port is appended per run)."""
+def contenders(ce2: str | None, speedups: Path | None = None) -> list[Contender]:
+    """Every contender's server command (the port is appended per run).
+
+    ``speedups``: a directory holding httptools and uvloop (``pip install --target DIR
+    httptools uvloop``), put on the ``PYTHONPATH`` of every contender of this venv, so the
+    venv itself stays as it is.
+    """
     py = sys.executable
-    uv = [py, "-m", "uvicorn", *uvicorn_options()]
+    uv = [py, "-m", "uvicorn", *uvicorn_options(speedups)]
     ff = [py, "-m", "functions_framework", "--signature-type", "cloudevent", "--target", "handle"]
     # functions-framework's default server is gunicorn with WORKERS=1 and THREADS=4*cores.
     ff_env = {"WORKERS": "1"}
@@ -215,6 +229,11 @@ def contenders(ce2: str | None) -> list[Contender]:
             expect=(204,),
         )
     )
+    if speedups is not None:
+        path = os.pathsep.join(filter(None, [str(speedups), os.environ.get("PYTHONPATH")]))
+        for contender in result:
+            if contender.key != "g":
+                contender.env = {**contender.env, "PYTHONPATH": path}
     return result
 
 
@@ -479,8 +498,18 @@ def report(
 ) -> tuple[str, bool]:
     """The Markdown section and whether every measured target was met."""
     median = {k: statistics.median(m.rps for m in v) for k, v in samples.items() if v}
-    opts = uvicorn_options()
+    opts = uvicorn_options(args.speedups)
     http_impl, loop = opts[opts.index("--http") + 1], opts[opts.index("--loop") + 1]
+    speedups_note = (
+        ", from a directory on their `PYTHONPATH` (`--speedups`), not installed in the venv"
+        if args.speedups is not None
+        else ""
+    )
+    if http_impl == "h11":
+        speedups_note += (
+            ". With the pure-Python h11 parser the server's own cost dominates: the ceiling "
+            "is low, so ratios to it are kind and ratios to other servers are capped"
+        )
     rows = []
     for contender in chosen:
         runs = samples[contender.key]
@@ -521,10 +550,9 @@ def report(
         f"{args.warmup:g} s warm-up), medians. Load: wrk -t1 -c{CONNECTIONS} on core "
         f"{LOAD_CORE} with `benchmarks/http_load/cloudevent.lua` (binary-mode VSphereSource "
         f"`EnteredMaintenanceModeEvent`, 785-byte body); every server has one worker pinned to "
-        f"core {SERVER_CORE}, loopback only; every handler reads the host's name. uvicorn runs "
-        f"with `--http {http_impl} --loop {loop}` for all its contenders (httptools/uvloop are "
-        f"used only when installed: with the pure-Python h11 parser the ceiling is lower, so "
-        f"the ratios against it are kinder than with httptools).",
+        f"core {SERVER_CORE}, loopback only; every handler reads the host's name. The uvicorn "
+        f"contenders run with `--http {http_impl} --loop {loop}` (functions-framework's "
+        f"`--asgi` worker picks the same by itself){speedups_note}.",
         "",
         f"Versions: {versions(ce2)}.",
         "",
@@ -547,6 +575,16 @@ def report(
         ]
     if ce2_note and "g" not in median:
         lines += ["", f"func-python (g) was not run: {ce2_note}."]
+    if {"a", "b", "c"} <= median.keys():
+        ceiling, on_loop, in_thread = (1e6 / median[k] for k in "abc")
+        lines += [
+            "",
+            f"Per request (1 / requests/s, one core): the server itself {ceiling:.1f} us; the "
+            f"Knative app's decoding, dispatch and answer add {on_loop - ceiling:.1f} us with an "
+            f"`async def` handler; the hop to a worker thread adds {in_thread - on_loop:.1f} us "
+            f"more. b/a >= 0.6 allows {ceiling / 0.6 - ceiling:.1f} us for the app, c/a >= 0.4 "
+            f"{ceiling / 0.4 - ceiling:.1f} us for app and hop.",
+        ]
     return "\n".join(lines) + "\n", all_met
 
 
@@ -571,6 +609,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="write docs/performance.md (default: yes, except with --quick)",
+    )
+    parser.add_argument(
+        "--speedups",
+        type=Path,
+        default=os.environ.get("VEBA_BENCH_SPEEDUPS") or None,
+        help="directory with httptools and uvloop for the uvicorn servers "
+        "(pip install --target DIR httptools uvloop)",
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
@@ -599,7 +644,10 @@ def main(argv: list[str] | None = None) -> int:
         print("needs cores 0 and 1 (server and load generator)", file=sys.stderr)
         return 2
     ce2, ce2_note = ce2_python(args.ce2_python)
-    chosen = contenders(ce2)
+    if args.speedups is not None and not args.speedups.is_dir():
+        print(f"--speedups {args.speedups}: no such directory", file=sys.stderr)
+        return 2
+    chosen = contenders(ce2, args.speedups)
     if args.only:
         keys = {k.strip() for k in args.only.split(",") if k.strip()}
         unknown = keys - {c.key for c in contenders("python")}
