@@ -501,7 +501,8 @@ def report(
     opts = uvicorn_options(args.speedups)
     http_impl, loop = opts[opts.index("--http") + 1], opts[opts.index("--loop") + 1]
     speedups_note = (
-        ", from a directory on their `PYTHONPATH` (`--speedups`), not installed in the venv"
+        ", from a directory on their `PYTHONPATH` (`--speedups DIR` or `VEBA_BENCH_SPEEDUPS`; "
+        "made with `pip install --target DIR httptools uvloop`), not installed in the venv"
         if args.speedups is not None
         else ""
     )
@@ -545,7 +546,7 @@ def report(
         "## HTTP load",
         "",
         f"Measured on {machine()}. `python benchmarks/http_load/run.py"
-        f"{' --quick' if args.quick else ''}`: "
+        f"{' --quick' if args.quick else ''}{' --speedups DIR' if args.speedups else ''}`: "
         f"{args.rounds} interleaved rounds of {args.seconds:g} s per contender (each after a "
         f"{args.warmup:g} s warm-up), medians. Load: wrk -t1 -c{CONNECTIONS} on core "
         f"{LOAD_CORE} with `benchmarks/http_load/cloudevent.lua` (binary-mode VSphereSource "
