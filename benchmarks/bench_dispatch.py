@@ -96,7 +96,8 @@ def run() -> str:
             ),
             "decode + dispatch, 500 routes": lambda: router.dispatch(decode_http(raw, body)),
         },
-        number=500,
+        number=200,
+        rounds=101,  # many short interleaved rounds: load spikes hit every contender alike
     )
     small = compare(
         {"choose handlers, 500 routes": lambda: router.handlers_for(*key)}, number=20000
@@ -123,7 +124,7 @@ def run() -> str:
             "",
             f"Machine: {machine()}. Command: `python benchmarks/bench_dispatch.py`.",
             "Binary-mode VSphereSource `EnteredMaintenanceModeEvent` request, typed model",
-            "included; medians of 25 interleaved rounds.",
+            "included; medians of 101 interleaved rounds.",
             "",
             table(rows, ("path", "median us", "ratio")),
             "",

@@ -505,7 +505,9 @@ class Router:
             except Exception as exc:  # a handler's failure must not stop the others
                 _record_failure(result, route, exc, envelope)
                 continue
-            _record_value(result, ctx, route, value)
+            result.ran.append(route.name)
+            if value is not None:
+                _record_value(result, ctx, value)
         self._settle(claim, result, ctx)
         return result
 
@@ -532,7 +534,9 @@ class Router:
             except Exception as exc:  # a handler's failure must not stop the others
                 _record_failure(result, route, exc, envelope)
                 continue
-            _record_value(result, ctx, route, value)
+            result.ran.append(route.name)
+            if value is not None:
+                _record_value(result, ctx, value)
         self._settle(claim, result, ctx)
         return result
 
@@ -665,10 +669,7 @@ def _record_failure(
     )
 
 
-def _record_value(result: DispatchResult, ctx: Context, route: Route, value: Any) -> None:
-    result.ran.append(route.name)
-    if value is None:
-        return
+def _record_value(result: DispatchResult, ctx: Context, value: Any) -> None:
     # Returned replies join ctx.reply() ones so they keep the order handlers produced them.
     if isinstance(value, Reply):
         ctx.add_reply(value)
