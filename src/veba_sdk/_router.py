@@ -15,7 +15,7 @@ Route kinds:
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -135,8 +135,9 @@ class DispatchResult:
         self.envelope = envelope
         self.ran: list[str] = []
         self.failed: list[tuple[str, BaseException]] = []
-        self.replies: list[Reply] = []
-        self.values: list[Any] = []
+        # Empty tuples until something arrives: most events produce neither.
+        self.replies: Sequence[Reply] = ()
+        self.values: Sequence[Any] = ()
         self.matched = False
         self.duplicate = False
 
@@ -675,8 +676,10 @@ def _record_value(result: DispatchResult, ctx: Context, value: Any) -> None:
         ctx.add_reply(value)
     elif callable(getattr(value, "get_attributes", None)):
         ctx.add_reply(Reply.from_cloudevent(value))
-    else:
+    elif isinstance(result.values, list):
         result.values.append(value)
+    else:
+        result.values = [value]
 
 
 def iter_routes(routers: Iterable[Router]) -> Iterable[Route]:
