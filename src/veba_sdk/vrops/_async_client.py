@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import types
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import stamina
 
-from veba_sdk.vrops._auth import VropsTokenAuth
 from veba_sdk.vrops._base import (
-    DEFAULT_BASE_PATH,
     Call,
     Flow,
     ResourceQuery,
-    RetryPolicy,
     alert_query_body,
     log,
     next_page,
     parse_alerts,
     parse_resources,
-    settings_from_env,
 )
-from veba_sdk.vrops._client import DEFAULT_TIMEOUT, VerifyTypes, _prepare
+from veba_sdk.vrops._client import _ClientBase
 from veba_sdk.vrops._errors import VropsError
 from veba_sdk.vrops._models import Alert, AlertNote, NodeStatus, Resource, ResourceState
 
@@ -34,97 +29,14 @@ __all__ = ["AsyncVropsClient"]
 T = TypeVar("T")
 
 
-class AsyncVropsClient:
+class AsyncVropsClient(_ClientBase[httpx.AsyncClient]):
     """The asyncio twin of :class:`VropsClient`; the same methods, awaited.
 
-    Share one instance per event loop (the token auth itself may be shared
-    across loops and threads). The token is acquired on first
-    use, shared by all threads, renewed ahead of its validity and released by
-    :meth:`close` (or leaving the ``with`` block).
-
-    Args:
-        host: ``vrops.example.com``, or a URL such as ``https://vrops:443``.
-        username, password, auth_source: the credentials for the token.
-        verify: ``True`` (default), ``False`` (logs a warning once), a CA bundle
-            path, or an :class:`ssl.SSLContext`.
-        scheme: ``"vRealizeOpsToken"`` or ``"OpsToken"``.
-        timeout: seconds, or an :class:`httpx.Timeout`; applies to every call.
-        retry: the :class:`RetryPolicy`.
-        page_size: entries per page when listing.
-        cache_host_ids: remember host name/moref -> resource id, so that
-            :meth:`mark_host_maintained` needs one request in steady state.
-        transport: an httpx transport (tests: ``FakeVrops.transport()``).
+    Share one instance per event loop (the token auth itself may be shared across loops and
+    threads). Arguments: see :class:`~veba_sdk.vrops._client._ClientBase`.
     """
 
-    def __init__(
-        self,
-        host: str,
-        username: str,
-        password: str,
-        *,
-        auth_source: str | None = None,
-        verify: VerifyTypes = True,
-        scheme: str = "vRealizeOpsToken",
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        page_size: int = 1000,
-        cache_host_ids: bool = False,
-        transport: httpx.AsyncBaseTransport | None = None,
-        base_path: str = DEFAULT_BASE_PATH,
-        renew_before: float = 300.0,
-    ) -> None:
-        url, self._auth, self._core, checked = _prepare(
-            host,
-            username,
-            password,
-            auth_source=auth_source,
-            verify=verify,
-            scheme=scheme,
-            retry=retry,
-            page_size=page_size,
-            cache_host_ids=cache_host_ids,
-            base_path=base_path,
-            renew_before=renew_before,
-        )
-        self._http = httpx.AsyncClient(
-            base_url=url,
-            auth=self._auth,
-            verify=checked,
-            timeout=timeout,
-            transport=transport,
-            headers={"Accept": "application/json"},
-        )
-        self._closed = False
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        environ: Mapping[str, str] | None = None,
-        secrets_dir: str | os.PathLike[str] | None = None,
-        **overrides: Any,
-    ) -> AsyncVropsClient:
-        """Build a client from ``VROPS_HOST``, ``VROPS_USERNAME``, ``VROPS_PASSWORD``,
-        ``VROPS_AUTH_SOURCE``, ``VROPS_VERIFY``, ``VROPS_AUTH_SCHEME`` (or VEBA's
-        ``vropsFqdn``/``vropsUser``/``vropsPassword``), from the environment or
-        from files in ``secrets_dir`` (default ``$VEBA_SECRETS_DIR`` or
-        ``/var/openfaas/secrets``). Keyword ``overrides`` win."""
-        settings = settings_from_env(environ, secrets_dir)
-        settings.update(overrides)
-        return cls(**settings)
-
-    def __repr__(self) -> str:
-        return f"AsyncVropsClient({str(self._http.base_url)!r}, auth={self._auth!r})"
-
-    @property
-    def auth(self) -> VropsTokenAuth:
-        """The token auth (shared by every call of this client)."""
-        return self._auth
-
-    @property
-    def base_url(self) -> httpx.URL:
-        """The API base URL (ending in ``/suite-api``)."""
-        return self._http.base_url
+    _http_class = httpx.AsyncClient
 
     # -- lifecycle -------------------------------------------------------------
 

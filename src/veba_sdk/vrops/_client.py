@@ -7,7 +7,7 @@ import os
 import ssl
 import types
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 import stamina
@@ -74,12 +74,15 @@ def _prepare(
     return url, auth, core, checked
 
 
-class VropsClient:
-    """A vROps (Aria Operations / VCF Operations) client for one appliance.
+C = TypeVar("C", bound="_ClientBase[Any]")
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
-    Thread-safe: share one instance per process. The token is acquired on first
-    use, shared by all threads, renewed ahead of its validity and released by
-    :meth:`close` (or leaving the ``with`` block).
+
+class _ClientBase(Generic[HttpT]):
+    """What :class:`VropsClient` and :class:`AsyncVropsClient` share: everything but sending.
+
+    The token is acquired on first use, shared by all threads (and tasks), renewed ahead of
+    its validity and released by ``close``/``aclose`` (or leaving the ``with`` block).
 
     Args:
         host: ``vrops.example.com``, or a URL such as ``https://vrops:443``.
@@ -91,9 +94,14 @@ class VropsClient:
         retry: the :class:`RetryPolicy`.
         page_size: entries per page when listing.
         cache_host_ids: remember host name/moref -> resource id, so that
-            :meth:`mark_host_maintained` needs one request in steady state.
-        transport: an httpx transport (tests: ``FakeVrops.sync_transport()``).
+            ``mark_host_maintained`` needs one request in steady state.
+        transport: an httpx transport of the client's kind (tests:
+            ``FakeVrops.sync_transport()`` / ``httpx.ASGITransport(fake)``).
     """
+
+    #: ``httpx.Client`` or ``httpx.AsyncClient``: the one thing the twins build differently.
+    _http_class: ClassVar[type[Any]]
+    _http: HttpT
 
     def __init__(
         self,
@@ -108,7 +116,7 @@ class VropsClient:
         retry: RetryPolicy | None = None,
         page_size: int = 1000,
         cache_host_ids: bool = False,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         base_path: str = DEFAULT_BASE_PATH,
         renew_before: float = 300.0,
     ) -> None:
@@ -125,7 +133,7 @@ class VropsClient:
             base_path=base_path,
             renew_before=renew_before,
         )
-        self._http = httpx.Client(
+        self._http = self._http_class(
             base_url=url,
             auth=self._auth,
             verify=checked,
@@ -137,23 +145,23 @@ class VropsClient:
 
     @classmethod
     def from_env(
-        cls,
+        cls: type[C],
         *,
         environ: Mapping[str, str] | None = None,
         secrets_dir: str | os.PathLike[str] | None = None,
         **overrides: Any,
-    ) -> VropsClient:
+    ) -> C:
         """Build a client from ``VROPS_HOST``, ``VROPS_USERNAME``, ``VROPS_PASSWORD``,
-        ``VROPS_AUTH_SOURCE``, ``VROPS_VERIFY``, ``VROPS_AUTH_SCHEME`` (or VEBA's
-        ``vropsFqdn``/``vropsUser``/``vropsPassword``), from the environment or
-        from files in ``secrets_dir`` (default ``$VEBA_SECRETS_DIR`` or
-        ``/var/openfaas/secrets``). Keyword ``overrides`` win."""
+        ``VROPS_AUTH_SOURCE``, ``VROPS_VERIFY``, ``VROPS_AUTH_SCHEME``, ``VROPS_RETRY_ATTEMPTS``,
+        ``VROPS_RETRY_TIMEOUT`` (or VEBA's ``vropsFqdn``/``vropsUser``/``vropsPassword``),
+        from the environment or from files in ``secrets_dir`` (default ``$VEBA_SECRETS_DIR``
+        or ``/var/openfaas/secrets``). Keyword ``overrides`` win."""
         settings = settings_from_env(environ, secrets_dir)
         settings.update(overrides)
         return cls(**settings)
 
     def __repr__(self) -> str:
-        return f"VropsClient({str(self._http.base_url)!r}, auth={self._auth!r})"
+        return f"{type(self).__name__}({str(self._http.base_url)!r}, auth={self._auth!r})"
 
     @property
     def auth(self) -> VropsTokenAuth:
@@ -164,6 +172,17 @@ class VropsClient:
     def base_url(self) -> httpx.URL:
         """The API base URL (ending in ``/suite-api``)."""
         return self._http.base_url
+
+
+class VropsClient(_ClientBase[httpx.Client]):
+    """A vROps (Aria Operations / VCF Operations) client for one appliance.
+
+    Thread-safe: share one instance per process. Arguments: see :class:`_ClientBase`
+    (``host``, ``username``, ``password``, ``verify``, ``timeout``, ``retry``,
+    ``cache_host_ids``, ``transport`` ...).
+    """
+
+    _http_class = httpx.Client
 
     # -- lifecycle -------------------------------------------------------------
 
