@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash tests/vcsim/build.sh
 if ! command -v wrk >/dev/null 2>&1; then  # the HTTP load harness's smoke test drives wrk
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 \
+    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends wrk >/dev/null; }
 fi
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy
