@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from ._context import Context, Reply
     from ._errors import ConfigError, HandlerError, InvalidEvent, RouteError, VebaError
-    from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
+    from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore, Outcome
     from ._router import DispatchResult, DuplicateInProgress, H, Pattern, Predicate, Route, Router
     from .events import Envelope, decode_http, from_cloudevent, parse_event, to_dict
 
@@ -43,6 +43,7 @@ _EXPORTS = {
     "VebaError": "._errors",
     "IdempotencyStore": "._idempotency",
     "InMemoryIdempotencyStore": "._idempotency",
+    "Outcome": "._idempotency",
     "DispatchResult": "._router",
     "DuplicateInProgress": "._router",
     "Route": "._router",
@@ -86,6 +87,7 @@ __all__ = [
     "IdempotencyStore",
     "InMemoryIdempotencyStore",
     "InvalidEvent",
+    "Outcome",
     "Reply",
     "Route",
     "RouteError",

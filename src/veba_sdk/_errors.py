@@ -5,10 +5,13 @@ The hierarchy has one root::
     VebaError
     ├── InvalidEvent          input that is not a decodable vCenter CloudEvent (HTTP 400)
     ├── RouteError            a route that can never match (raised at decoration time)
+    ├── ConfigError           an invalid RouterConfig (the message names the field path)
     └── HandlerError          a handler raised; carries the original exceptions
 """
 
 from __future__ import annotations
+
+__all__ = ["ConfigError", "HandlerError", "InvalidEvent", "RouteError", "VebaError"]
 
 
 class VebaError(Exception):

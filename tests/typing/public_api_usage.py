@@ -1,0 +1,29 @@
+"""Type-checked (mypy --strict) by tests/test_public_api.py: the public API as users write it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from veba_sdk import Context, DispatchResult, Reply, Router, on
+from veba_sdk.events import EnteredMaintenanceModeEvent, Envelope, decode_http, parse_event
+
+router = Router(idempotency=True)
+
+
+@router.on("EnteredMaintenanceModeEvent", "ExitMaintenanceModeEvent")
+def sync_state(event: EnteredMaintenanceModeEvent, ctx: Context) -> dict[str, Any]:
+    name: str | None = event.host.name if event.host is not None else None
+    ctx.logger.info("host %s", name)
+    return {"host": name}
+
+
+@on("com.vmware.vc.HA.*")
+async def ha(event: Any, ctx: Context) -> Reply:
+    return ctx.reply(type="com.example.ha", data={"id": ctx.id})
+
+
+def dispatch(headers: dict[str, str], body: bytes) -> bool:
+    envelope: Envelope = decode_http(headers, body)
+    result: DispatchResult = router.dispatch(envelope)
+    key: int | None = parse_event(body, name="EnteredMaintenanceModeEvent").key
+    return result.ok and key is not None
