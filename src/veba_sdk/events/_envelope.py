@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidEvent
-from ._codec import decode_data
+from ._codec import decode_data, loads_json
 from ._models import is_event_class
 from ._parse import parse_event
 
@@ -103,12 +103,32 @@ class Envelope:
     __hash__ = None  # type: ignore[assignment]  # mutable mapping inside: not hashable
 
 
+# split_type's answers by (type, eventclass, subject), the only attributes it reads: a few
+# distinct events reach a function, each many times. Bounded, as the values come from the wire.
+_SPLIT: dict[tuple[Any, Any, Any], tuple[str, str, str]] = {}
+_MAX_SPLIT = 1024
+
+
 def split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
     """Return ``(name, category, producer)`` from CloudEvent attributes.
 
     Raises:
         InvalidEvent: the ``type`` names no vCenter event.
     """
+    key = (attributes.get("type"), attributes.get("eventclass"), attributes.get("subject"))
+    try:
+        known = _SPLIT.get(key)
+    except TypeError:  # an unhashable value (from_cloudevent takes any mapping)
+        return _split_type(attributes)
+    if known is None:
+        known = _split_type(attributes)
+        if len(_SPLIT) >= _MAX_SPLIT:
+            _SPLIT.clear()
+        _SPLIT[key] = known
+    return known
+
+
+def _split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
     ce_type = attributes.get("type")
     if not isinstance(ce_type, str) or not ce_type:
         raise InvalidEvent("missing required attribute 'type'", field="type")
@@ -153,9 +173,14 @@ def build_envelope(attributes: dict[str, Any], data: Any, content_type: str | No
     """Build an :class:`Envelope` from checked attributes and raw data (bytes, str or mapping)."""
     name, category, producer = split_type(attributes)
     class_name = _CLASS_FOR_CATEGORY.get(category, name)
-    if data is None or data == b"" or data == "":
+    if data.__class__ is bytes and (content_type == "application/json" or content_type is None):
+        # The usual binary-mode body: what decode_data does for JSON, minus the media-type work.
+        if not data:
+            raise InvalidEvent("the event has no data", field="data")
+        data = loads_json(data, "data")
+    elif data is None or data == b"" or data == "":
         raise InvalidEvent("the event has no data", field="data")
-    if isinstance(data, (bytes, bytearray, memoryview, str)):
+    elif isinstance(data, (bytes, bytearray, memoryview, str)):
         data = decode_data(data, content_type)
     event = parse_event(
         data,

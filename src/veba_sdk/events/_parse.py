@@ -685,8 +685,14 @@ def parse_event(
             the field. No other exception escapes.
     """
     try:
-        # Fast path: JSON object bytes naming a known class (what every producer sends).
-        if (
+        # Fast paths: a decoded mapping (the HTTP decoder's case) or JSON object bytes naming a
+        # known class (what every producer sends).
+        if payload.__class__ is dict and name is not None:
+            known = _by_name.get(name)
+            if known is not None:
+                decoded: Event = known(payload, name)
+                return decoded
+        elif (
             payload.__class__ is bytes
             and payload[:1] == b"{"
             and len(payload) <= max_size
