@@ -37,6 +37,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 StartResponse = Callable[..., Any]
 
+# The headers of a 204 (what Response(204, []).raw_headers() gives), as a tuple nobody can
+# change; ASGI servers read headers as any iterable of pairs.
+_NO_CONTENT = ((b"content-length", b"0"),)
+
 
 class CloudEventSender(Protocol):
     """The ``send`` func-python's CloudEvents middleware hands to ``handle``.
@@ -94,15 +98,15 @@ class ASGIApp:
     async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one HTTP request: probe, 405, 413, or decode, dispatch and respond."""
         method: str = scope["method"]
-        head = method == "HEAD"
         path: str = scope["path"]
         root = scope.get("root_path")
         if root and path.startswith(root):  # mounted under a prefix: probes are relative
             path = path[len(root) :]
-        early = http.preflight(method, path, ready=self.ready)
-        if early is not None:
-            await _send(send, early, head=head)
-            return
+        if method != "POST" or path in http.HEALTH_PATHS:  # what preflight answers
+            early = http.preflight(method, path, ready=self.ready)
+            if early is not None:
+                await _send(send, early, head=method == "HEAD")
+                return
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         content_type: bytes | None = None
         length: bytes | None = None
@@ -112,17 +116,50 @@ class ASGIApp:
             elif key == b"content-length":
                 length = value
         max_body = self.max_body
-        declared = http.declared_length(length)
-        if declared is not None and declared > max_body:
-            await _send(send, http.too_large(max_body))
+        if length is not None:
+            declared = http.declared_length(length)
+            if declared is not None and declared > max_body:
+                await _send(send, http.too_large(max_body))
+                return
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
             return
-        body = await _read_body(receive, max_body)
-        if body is None:  # the client went away
-            return
+        body: bytes = message.get("body", b"")
+        if message.get("more_body", False):
+            rest = await _read_rest(receive, body, max_body)
+            if rest is None:  # the client went away
+                return
+            body = rest
         if len(body) > max_body:
             await _send(send, http.too_large(max_body))
             return
-        await _send(send, await self._respond(headers, body, content_type, scope))
+        # The usual request is one event: decoded and dispatched here, without the layers a
+        # batch needs; a batch takes the general path.
+        if (
+            content_type is not None
+            and b"batch" in content_type.lower()  # a cheap test first: is_batch decodes
+            and http.is_batch(content_type)
+        ):
+            await _send(send, await self._respond(headers, body, content_type, scope))
+            return
+        decoded = http.decode_one(headers, body, max_body=max_body)
+        if isinstance(decoded, Response):
+            await _send(send, decoded)
+            return
+        try:
+            result = await self.router.dispatch_async(decoded, platform_context=scope)
+        except InvalidEvent as exc:
+            await _send(send, http.invalid(exc))
+            return
+        except Exception as exc:  # the router itself failed (e.g. an idempotency store)
+            await _send(send, http.internal_error(decoded, exc))
+            return
+        if not result.failed and not result.replies and not result.values:
+            # What respond() answers for it: 204, no body.
+            await send({"type": "http.response.start", "status": 204, "headers": _NO_CONTENT})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await _send(send, http.respond([result], self.reply_mode))
 
     async def _respond(
         self,
@@ -149,16 +186,11 @@ class ASGIApp:
         return f"<knative ASGIApp {self.router!r} reply_mode={self.reply_mode!r}>"
 
 
-async def _read_body(receive: Receive, max_body: int) -> bytes | None:
-    """The request body, stopping once it exceeds ``max_body`` (``None`` on disconnect)."""
-    message = await receive()
-    if message["type"] != "http.request":
-        return None
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        return body
-    chunks = [body]
-    size = len(body)
+async def _read_rest(receive: Receive, first: bytes, max_body: int) -> bytes | None:
+    """The rest of a body sent in several messages, stopping once it exceeds ``max_body``
+    (``None`` on disconnect)."""
+    chunks = [first]
+    size = len(first)
     while size <= max_body:
         message = await receive()
         if message["type"] != "http.request":
