@@ -492,10 +492,23 @@ class Router:
         Raises:
             InvalidEvent: ``event`` is not a decodable vCenter event.
         """
-        plan = self._plan(event, platform_context)
-        if isinstance(plan, DispatchResult):
-            return plan
-        envelope, result, chosen, claim, ctx = plan
+        if event.__class__ is Envelope and self.idempotency is None and not self._has_filters:
+            # The usual case, what _plan does for it without the calls: routes without
+            # filters, no idempotency store.
+            envelope: Envelope = event
+            result = DispatchResult(envelope)
+            key = (envelope.name, envelope.category, type(envelope.event).__name__)
+            chosen = self._cache.get(key) or self.handlers_for(*key)
+            if not chosen:
+                return result
+            result.matched = True
+            claim = None
+            ctx = Context(envelope, platform_context)
+        else:
+            plan = self._plan(event, platform_context)
+            if isinstance(plan, DispatchResult):
+                return plan
+            envelope, result, chosen, claim, ctx = plan
         for route in chosen:
             args = (envelope.event, ctx) if route.pass_context else (envelope.event,)
             try:
@@ -509,6 +522,8 @@ class Router:
             result.ran.append(route.name)
             if value is not None:
                 _record_value(result, ctx, value)
+        if claim is None and ctx.replies is None:
+            return result  # nothing for _settle to do
         self._settle(claim, result, ctx)
         return result
 
@@ -519,10 +534,23 @@ class Router:
         worker thread (unless the router was made with ``sync_handlers_in_thread=False``), so a
         blocking call in them never stalls the server.
         """
-        plan = self._plan(event, platform_context)
-        if isinstance(plan, DispatchResult):
-            return plan
-        envelope, result, chosen, claim, ctx = plan
+        if event.__class__ is Envelope and self.idempotency is None and not self._has_filters:
+            # The usual case, what _plan does for it without the calls: routes without
+            # filters, no idempotency store.
+            envelope: Envelope = event
+            result = DispatchResult(envelope)
+            key = (envelope.name, envelope.category, type(envelope.event).__name__)
+            chosen = self._cache.get(key) or self.handlers_for(*key)
+            if not chosen:
+                return result
+            result.matched = True
+            claim = None
+            ctx = Context(envelope, platform_context)
+        else:
+            plan = self._plan(event, platform_context)
+            if isinstance(plan, DispatchResult):
+                return plan
+            envelope, result, chosen, claim, ctx = plan
         for route in chosen:
             args = (envelope.event, ctx) if route.pass_context else (envelope.event,)
             try:
@@ -538,6 +566,8 @@ class Router:
             result.ran.append(route.name)
             if value is not None:
                 _record_value(result, ctx, value)
+        if claim is None and ctx.replies is None:
+            return result  # nothing for _settle to do
         self._settle(claim, result, ctx)
         return result
 
