@@ -184,8 +184,19 @@ def read_cloudevent(
     """
     body = _check_size(body, max_body)
     attributes, content_type = _read_headers(headers)
+    return _parts(attributes, content_type, body)
+
+
+def _parts(
+    attributes: dict[str, Any], content_type: str | None, body: bytes
+) -> tuple[dict[str, Any], Any, str | None]:
+    """What :func:`read_cloudevent` answers, from headers already read."""
     if "specversion" in attributes:
-        check_required(attributes)
+        # Header values are always text, so being truthy is being a non-empty string;
+        # check_required names the first one missing.
+        get = attributes.get
+        if not (get("specversion") and get("id") and get("source") and get("type")):
+            check_required(attributes)
         if content_type is not None:
             attributes["datacontenttype"] = content_type
         return attributes, body, content_type
@@ -214,7 +225,9 @@ def decode_http(
         InvalidEvent: not a decodable vCenter CloudEvent (including a batch: use
             :func:`decode_http_batch`); the message is one line naming the field.
     """
-    return build_envelope(*read_cloudevent(headers, body, max_body=max_body))
+    body = _check_size(body, max_body)
+    attributes, content_type = _read_headers(headers)
+    return build_envelope(*_parts(attributes, content_type, body))
 
 
 def decode_http_batch(
