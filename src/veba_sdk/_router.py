@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import copy_context as _copy_context
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,7 +27,6 @@ from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_
 
 if TYPE_CHECKING:
     import asyncio
-    import contextvars
 
 # asyncio, inspect and difflib are imported where used: a Lambda cold start needs none of them.
 
@@ -268,10 +268,7 @@ class _HandlerThreads:
 
     async def run(self, function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """``function(*args)`` in a worker thread; its value, or its exception raised here."""
-        import asyncio
-        import contextvars
-
-        loop = asyncio.get_running_loop()
+        loop = (_get_running_loop or _load_asyncio())()
         future = loop.create_future()
         with self._lock:
             if self._idle:
@@ -280,32 +277,38 @@ class _HandlerThreads:
                 self._started += 1
                 name = f"veba-handler-{self._started}"
                 threading.Thread(target=self._work, name=name, daemon=True).start()
-        self._queue.put((loop, future, contextvars.copy_context(), function, args))
+        self._queue.put((loop, future, _copy_context(), function, args))
         return await future
 
     def _work(self) -> None:
-        import contextlib
-
         get = self._queue.get
+        lock = self._lock
         while True:
-            item = get()
-            loop, future = item[0], item[1]
-            outcome = _call(*item[2:])
-            del item
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop, future, context, function, args = get()
+            try:
+                outcome: tuple[bool, Any] = (True, context.run(function, *args))
+            except BaseException as exc:  # delivered to the awaiting task, as to_thread does
+                outcome = (False, exc)
+            try:  # noqa: SIM105 - not contextlib.suppress: no object made per event
                 loop.call_soon_threadsafe(_resolve, future, outcome)
-            del loop, future, outcome  # an idle thread keeps no event alive
-            with self._lock:
+            except RuntimeError:  # the loop is closed: nobody waits
+                pass
+            # An idle thread keeps no event alive.
+            del loop, future, context, function, args, outcome
+            with lock:
                 self._idle += 1
 
 
-def _call(
-    context: contextvars.Context, function: Callable[..., Any], args: tuple[Any, ...]
-) -> tuple[bool, Any]:
-    try:
-        return True, context.run(function, *args)
-    except BaseException as exc:  # delivered to the awaiting task, as to_thread does
-        return False, exc
+# asyncio is imported on the first hop, not at import: a Lambda cold start never needs it.
+_get_running_loop: Callable[[], asyncio.AbstractEventLoop] | None = None
+
+
+def _load_asyncio() -> Callable[[], asyncio.AbstractEventLoop]:
+    global _get_running_loop
+    import asyncio
+
+    _get_running_loop = asyncio.get_running_loop
+    return _get_running_loop
 
 
 def _resolve(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
