@@ -47,3 +47,37 @@ def test_the_lookup_stays_bounded_under_many_distinct_names() -> None:
     assert len(_http._HEADER_NAMES) <= _MAX_HEADER_NAMES
     assert attributes["ext999"] == "v"
     assert attributes["type"] == "com.vmware.vsphere.VmPoweredOnEvent.v0"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        BASE,
+        [(b"host", b"x"), *BASE, (b"content-length", b"12"), (b"ce-datacontenttype", b"a/b")],
+        [(b"Content-Type", b"a/xml"), *BASE, (b"content-length", b"1"), (b"content-length", b"")],
+        [*BASE, (b"ce-subject", b"%22quoted%22"), (b"ce-x", b'"a\\"b"'), (b"CE-ID", b"9")],
+        [(b"content-type", b"application/cloudevents-batch+json; charset=utf-8")],
+        [],
+    ],
+)
+def test_read_asgi_headers_is_read_headers_plus_the_raw_values_the_app_reads(
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    attributes, content_type, raw_type, raw_length = _http.read_asgi_headers(headers)
+    assert (attributes, content_type) == _read_headers(headers)
+    exact = {k: v for k, v in headers if k in (b"content-type", b"content-length")}
+    assert raw_type == exact.get(b"content-type")
+    assert raw_length == exact.get(b"content-length")
+
+
+@pytest.mark.parametrize(
+    "headers", [[*BASE, (b"ce-bad", b"\xff")], [*BASE, (b"ce-\xc3\xa9", b"x")], [(b"ce-p", b"%zz")]]
+)
+def test_read_asgi_headers_raises_what_read_headers_raises(
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    with pytest.raises(InvalidEvent) as expected:
+        _read_headers(headers)
+    with pytest.raises(InvalidEvent) as got:
+        _http.read_asgi_headers(headers)
+    assert got.value.reason == expected.value.reason

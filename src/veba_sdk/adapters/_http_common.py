@@ -36,7 +36,13 @@ from .._context import Reply
 from .._errors import InvalidEvent
 from .._router import DispatchResult, Router
 from ..events import Envelope
-from ..events._http import DEFAULT_MAX_BODY, Headers, decode_http, decode_http_batch
+from ..events._http import (
+    DEFAULT_MAX_BODY,
+    Headers,
+    decode_http,
+    decode_http_batch,
+    decode_http_read,
+)
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
@@ -46,6 +52,7 @@ __all__ = [
     "Response",
     "check_options",
     "decode_one",
+    "decode_read",
     "decode_request",
     "dispatch_async",
     "dispatch_sync",
@@ -218,13 +225,29 @@ def decode_one(headers: Headers, body: bytes, *, max_body: int) -> Envelope | Re
         return too_large(max_body)
     try:
         return decode_http(headers, body, max_body=max_body)
-    except InvalidEvent as exc:
-        return invalid(exc)
     except Exception as exc:
-        # The decoder promises InvalidEvent only. Anything else is a bug in it, but the
-        # input is what triggered it and a retry cannot succeed: 400, and say so in the log.
-        logger.error("decoder bug: %s on undecodable input", type(exc).__name__, exc_info=exc)
-        return plain(400, f"undecodable event ({type(exc).__name__})")
+        return _undecodable(exc)
+
+
+def decode_read(
+    attributes: dict[str, Any], content_type: str | None, body: bytes, *, max_body: int
+) -> Envelope | Response:
+    """:func:`decode_one` of a request whose headers ``read_asgi_headers`` read."""
+    if len(body) > max_body:
+        return too_large(max_body)
+    try:
+        return decode_http_read(attributes, content_type, body, max_body=max_body)
+    except Exception as exc:
+        return _undecodable(exc)
+
+
+def _undecodable(exc: Exception) -> Response:
+    if isinstance(exc, InvalidEvent):
+        return invalid(exc)
+    # The decoder promises InvalidEvent only. Anything else is a bug in it, but the
+    # input is what triggered it and a retry cannot succeed: 400, and say so in the log.
+    logger.error("decoder bug: %s on undecodable input", type(exc).__name__, exc_info=exc)
+    return plain(400, f"undecodable event ({type(exc).__name__})")
 
 
 def dispatch_sync(

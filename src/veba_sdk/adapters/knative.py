@@ -23,6 +23,7 @@ from typing import Any, Protocol, cast
 from .._errors import InvalidEvent
 from .._router import Router
 from ..events import Envelope, from_cloudevent
+from ..events._http import read_asgi_headers
 from . import _http_common as http
 from ._http_common import DEFAULT_MAX_BODY, Response
 
@@ -108,16 +109,22 @@ class ASGIApp:
                 await _send(send, early, head=method == "HEAD")
                 return
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        content_type: bytes | None = None
-        length: bytes | None = None
-        for key, value in headers:  # ASGI header names are lower-case
-            if key == b"content-type":
-                content_type = value
-            elif key == b"content-length":
-                length = value
+        # One pass reads the CloudEvent's headers and the two the app needs first. Headers it
+        # cannot read are left to decode_one below, which answers them as before.
+        attributes: dict[str, Any] | None
+        try:
+            attributes, ce_type, content_type, length = read_asgi_headers(headers)
+        except Exception:
+            attributes = ce_type = content_type = length = None
+            for key, value in headers:  # ASGI header names are lower-case
+                if key == b"content-type":
+                    content_type = value
+                elif key == b"content-length":
+                    length = value
         max_body = self.max_body
         if length is not None:
-            declared = http.declared_length(length)
+            # ASCII digits (bytes.isdigit) are what declared_length reads, without its decoding.
+            declared = int(length) if length.isdigit() else http.declared_length(length)
             if declared is not None and declared > max_body:
                 await _send(send, http.too_large(max_body))
                 return
@@ -142,7 +149,10 @@ class ASGIApp:
         ):
             await _send(send, await self._respond(headers, body, content_type, scope))
             return
-        decoded = http.decode_one(headers, body, max_body=max_body)
+        if attributes is None:
+            decoded = http.decode_one(headers, body, max_body=max_body)
+        else:
+            decoded = http.decode_read(attributes, ce_type, body, max_body=max_body)
         if isinstance(decoded, Response):
             await _send(send, decoded)
             return

@@ -104,6 +104,43 @@ def _read_headers(headers: Headers) -> tuple[dict[str, Any], str | None]:
     return attributes, content_type
 
 
+def read_asgi_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+) -> tuple[dict[str, Any], str | None, bytes | None, bytes | None]:
+    """:func:`_read_headers` of ASGI pairs, plus what an ASGI app reads itself, in one pass.
+
+    Returns ``(attributes, content type, raw content-type, raw content-length)``: the first two
+    as :func:`_read_headers` gives them (for :func:`decode_http_read`), the raw values of the
+    headers named exactly ``content-type`` and ``content-length`` (the last of each), as the
+    app's own scan found them. Raises what :func:`_read_headers` raises.
+    """
+    attributes: dict[str, Any] = {}
+    content_type: str | None = None
+    raw_type: bytes | None = None
+    raw_length: bytes | None = None
+    names = _HEADER_NAMES
+    for raw_key, raw_value in headers:
+        name = names.get(raw_key) or _header_name(raw_key)
+        if name is _OTHER:
+            if raw_key == b"content-length":
+                raw_length = raw_value
+            continue
+        if name is _CONTENT_TYPE:
+            content_type = raw_value.decode("latin-1")
+            if raw_key == b"content-type":
+                raw_type = raw_value
+            continue
+        try:
+            text = raw_value.decode("ascii")
+        except UnicodeDecodeError:
+            text = _header_text(raw_value, name)
+        else:
+            if "%" in text or text[:1] == '"':
+                text = _header_text(text, name)
+        attributes[name] = text
+    return attributes, content_type, raw_type, raw_length
+
+
 # What an ASGI header name is: a CloudEvent attribute name (b"ce-id" -> "id"), or one of the
 # two markers below (compared by identity). Filled as names are seen; bounded, as names come
 # from the wire.
@@ -227,6 +264,18 @@ def decode_http(
     """
     body = _check_size(body, max_body)
     attributes, content_type = _read_headers(headers)
+    return build_envelope(*_parts(attributes, content_type, body))
+
+
+def decode_http_read(
+    attributes: dict[str, Any],
+    content_type: str | None,
+    body: bytes,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> Envelope:
+    """:func:`decode_http` of a request whose headers :func:`read_asgi_headers` read."""
+    body = _check_size(body, max_body)
     return build_envelope(*_parts(attributes, content_type, body))
 
 
