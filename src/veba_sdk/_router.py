@@ -506,14 +506,20 @@ class Router:
                 return result
             result.matched = True
             claim = None
-            ctx = Context(envelope, platform_context)
+            # Made when a handler takes it or returns something: most do neither.
+            ctx: Context | None = None
         else:
             plan = self._plan(event, platform_context)
             if isinstance(plan, DispatchResult):
                 return plan
             envelope, result, chosen, claim, ctx = plan
         for route in chosen:
-            args = (envelope.event, ctx) if route.pass_context else (envelope.event,)
+            if route.pass_context:
+                if ctx is None:
+                    ctx = Context(envelope, platform_context)
+                args: tuple[Any, ...] = (envelope.event, ctx)
+            else:
+                args = (envelope.event,)
             try:
                 if route.is_async:
                     value = self._run_coroutine(route.handler(*args))
@@ -524,10 +530,13 @@ class Router:
                 continue
             result.ran.append(route.name)
             if value is not None:
+                if ctx is None:
+                    ctx = Context(envelope, platform_context)
                 _record_value(result, ctx, value)
-        if claim is None and ctx.replies is None:
+        replies = None if ctx is None else ctx.replies
+        if claim is None and replies is None:
             return result  # nothing for _settle to do
-        self._settle(claim, result, ctx)
+        self._settle(claim, result, replies)
         return result
 
     async def dispatch_async(self, event: Any, *, platform_context: Any = None) -> DispatchResult:
@@ -548,14 +557,20 @@ class Router:
                 return result
             result.matched = True
             claim = None
-            ctx = Context(envelope, platform_context)
+            # Made when a handler takes it or returns something: most do neither.
+            ctx: Context | None = None
         else:
             plan = self._plan(event, platform_context)
             if isinstance(plan, DispatchResult):
                 return plan
             envelope, result, chosen, claim, ctx = plan
         for route in chosen:
-            args = (envelope.event, ctx) if route.pass_context else (envelope.event,)
+            if route.pass_context:
+                if ctx is None:
+                    ctx = Context(envelope, platform_context)
+                args: tuple[Any, ...] = (envelope.event, ctx)
+            else:
+                args = (envelope.event,)
             try:
                 if route.is_async:
                     value = await route.handler(*args)
@@ -568,10 +583,13 @@ class Router:
                 continue
             result.ran.append(route.name)
             if value is not None:
+                if ctx is None:
+                    ctx = Context(envelope, platform_context)
                 _record_value(result, ctx, value)
-        if claim is None and ctx.replies is None:
+        replies = None if ctx is None else ctx.replies
+        if claim is None and replies is None:
             return result  # nothing for _settle to do
-        self._settle(claim, result, ctx)
+        self._settle(claim, result, replies)
         return result
 
     def _plan(
@@ -618,9 +636,11 @@ class Router:
         result.matched = bool(chosen)
         return tuple(chosen)
 
-    def _settle(self, claim: str | None, result: DispatchResult, ctx: Context) -> None:
-        if ctx.replies:
-            result.replies = ctx.replies
+    def _settle(
+        self, claim: str | None, result: DispatchResult, replies: list[Reply] | None
+    ) -> None:
+        if replies:
+            result.replies = replies
         if claim is None or self.idempotency is None:
             return
         if result.failed:
