@@ -113,9 +113,9 @@ class ASGIApp:
         # cannot read are left to decode_one below, which answers them as before.
         attributes: dict[str, Any] | None
         try:
-            attributes, ce_type, content_type, length = read_asgi_headers(headers)
+            attributes, ce_content_type, content_type, length = read_asgi_headers(headers)
         except Exception:
-            attributes = ce_type = content_type = length = None
+            attributes = ce_content_type = content_type = length = None
             for key, value in headers:  # ASGI header names are lower-case
                 if key == b"content-type":
                     content_type = value
@@ -152,7 +152,7 @@ class ASGIApp:
         if attributes is None:
             decoded = http.decode_one(headers, body, max_body=max_body)
         else:
-            decoded = http.decode_read(attributes, ce_type, body, max_body=max_body)
+            decoded = http.decode_read(attributes, ce_content_type, body, max_body=max_body)
         if isinstance(decoded, Response):
             await _send(send, decoded)
             return
