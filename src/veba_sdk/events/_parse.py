@@ -381,17 +381,19 @@ def _field_code(i: int, f: Field, odd: str) -> list[str]:
         # Inline fast path for an argument object with every field present in PascalCase and
         # of the expected type ({"Name": "esx01", "Host": {"Type": ..., "Value": ...}}): the
         # same object the argument's structuring function builds on its own fast path.
+        # Keys are read by subscript (a missing one raises KeyError: not this shape): the
+        # dicts are exact dicts of the expected size, so every key present is the one asked.
         tests = [f"{var}.__class__ is dict", f"len({var}) == {len(arg_fields)}"]
         build = []
         for j, a in enumerate(arg_fields):
             a_var = f"a{j}"
-            tests.append(f"({a_var} := {var}.get({a[1]!r})).__class__ is "
+            tests.append(f"({a_var} := {var}[{a[1]!r}]).__class__ is "
                          f"{_INLINE_KINDS[a[3]] or 'dict'}")
             if a[3] == "moref":
                 tests += [
                     f"len({a_var}) == 2",
-                    f"(t{j} := {a_var}.get('Type')).__class__ is str",
-                    f"(v{j} := {a_var}.get('Value')).__class__ is str",
+                    f"(t{j} := {a_var}['Type']).__class__ is str",
+                    f"(v{j} := {a_var}['Value']).__class__ is str",
                 ]
                 build += [
                     "            m = _new(_Mo)",
@@ -404,7 +406,11 @@ def _field_code(i: int, f: Field, odd: str) -> list[str]:
                 build.append(f"            o.{a[0]} = {a_var}")
         return [
             f"    {test}",
-            f"        if {' and '.join(tests)}:",
+            "        try:",
+            f"            shaped = {' and '.join(tests)}",
+            "        except KeyError:",
+            "            shaped = False",
+            "        if shaped:",
             f"            o = _new(_A{i})",
             *build,
             f"            {var} = o",
