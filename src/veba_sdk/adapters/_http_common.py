@@ -109,12 +109,16 @@ class Response:
             phrase = "Unknown"
         return f"{self.status} {phrase}"
 
+    @property
+    def has_length(self) -> bool:
+        """Whether the answer carries ``Content-Length``: RFC 9110 forbids it on 1xx and 204."""
+        return self.status >= 200 and self.status != 204
+
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """The headers as ASGI byte pairs, with ``content-length``."""
-        if not self.headers:
-            return [(b"content-length", str(len(self.body)).encode("ascii"))]
+        """The headers as ASGI byte pairs, with ``content-length`` where it is allowed."""
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
-        raw.append((b"content-length", str(len(self.body)).encode("ascii")))
+        if self.has_length:
+            raw.append((b"content-length", str(len(self.body)).encode("ascii")))
         return raw
 
     def __repr__(self) -> str:

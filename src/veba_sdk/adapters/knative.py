@@ -38,9 +38,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 StartResponse = Callable[..., Any]
 
-# The headers of a 204 (what Response(204, []).raw_headers() gives), as a tuple nobody can
-# change; ASGI servers read headers as any iterable of pairs.
-_NO_CONTENT = ((b"content-length", b"0"),)
+# The headers of a 204 (what Response(204, []).raw_headers() gives: none, as RFC 9110 forbids
+# Content-Length there), as a tuple nobody can change.
+_NO_CONTENT: tuple[tuple[bytes, bytes], ...] = ()
 
 
 class CloudEventSender(Protocol):
@@ -244,7 +244,9 @@ class WSGIApp:
     ) -> Iterable[bytes]:
         """The WSGI entry point."""
         response = self._respond(environ)
-        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        headers = list(response.headers)
+        if response.has_length:
+            headers.append(("Content-Length", str(len(response.body))))
         start_response(response.status_line(), headers)
         if environ.get("REQUEST_METHOD") == "HEAD":
             return []

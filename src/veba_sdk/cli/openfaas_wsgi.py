@@ -89,7 +89,8 @@ def wsgi_app(handle: Handle) -> Callable[[dict[str, Any], StartResponse], Iterab
             body = json.dumps(body)
             headers.setdefault("Content-Type", "application/json")
         data = body if isinstance(body, bytes) else str(body if body is not None else "").encode()
-        headers["Content-Length"] = str(len(data))
+        if status >= 200 and status != 204:  # RFC 9110: no Content-Length on 1xx and 204
+            headers["Content-Length"] = str(len(data))
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
         start_response(f"{status} {phrase}".strip(), list(headers.items()))
         return [data]
