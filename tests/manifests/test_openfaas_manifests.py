@@ -20,7 +20,7 @@ STACK_SCHEMA = json.loads((SPECS / "stack-yml.DERIVED.schema.json").read_text())
 
 @pytest.mark.parametrize("label", ["exact", "class", "glob"])
 def test_stack_validates_and_lists_topics(label: str) -> None:
-    stack = openfaas_stack(ROUTERS[label](), name="veba-fn", image="ghcr.io/x/fn:1")
+    stack = openfaas_stack(ROUTERS[label](), name="veba-fn", image="registry.example/x/fn:1")
     jsonschema.Draft7Validator(STACK_SCHEMA).validate(stack)
     function = stack["functions"]["veba-fn"]
     assert function["lang"] == "python3-http"
