@@ -495,24 +495,12 @@ class Router:
         Raises:
             InvalidEvent: ``event`` is not a decodable vCenter event.
         """
-        if event.__class__ is Envelope and self.idempotency is None and not self._has_filters:
-            # The usual case, what _plan does for it without the calls: routes without
-            # filters, no idempotency store.
-            envelope: Envelope = event
-            result = DispatchResult(envelope)
-            key = (envelope.name, envelope.category, type(envelope.event).__name__)
-            chosen = self._cache.get(key) or self.handlers_for(*key)
-            if not chosen:
-                return result
-            result.matched = True
-            claim = None
-            # Made when a handler takes it or returns something: most do neither.
-            ctx: Context | None = None
-        else:
-            plan = self._plan(event, platform_context)
-            if isinstance(plan, DispatchResult):
-                return plan
-            envelope, result, chosen, claim, ctx = plan
+        plan = self._plan(event)
+        if isinstance(plan, DispatchResult):
+            return plan
+        envelope, result, chosen, claim = plan
+        # Made when a handler takes it or returns something: most do neither.
+        ctx: Context | None = None
         for route in chosen:
             if route.pass_context:
                 if ctx is None:
@@ -546,24 +534,12 @@ class Router:
         worker thread (unless the router was made with ``sync_handlers_in_thread=False``), so a
         blocking call in them never stalls the server.
         """
-        if event.__class__ is Envelope and self.idempotency is None and not self._has_filters:
-            # The usual case, what _plan does for it without the calls: routes without
-            # filters, no idempotency store.
-            envelope: Envelope = event
-            result = DispatchResult(envelope)
-            key = (envelope.name, envelope.category, type(envelope.event).__name__)
-            chosen = self._cache.get(key) or self.handlers_for(*key)
-            if not chosen:
-                return result
-            result.matched = True
-            claim = None
-            # Made when a handler takes it or returns something: most do neither.
-            ctx: Context | None = None
-        else:
-            plan = self._plan(event, platform_context)
-            if isinstance(plan, DispatchResult):
-                return plan
-            envelope, result, chosen, claim, ctx = plan
+        plan = self._plan(event)
+        if isinstance(plan, DispatchResult):
+            return plan
+        envelope, result, chosen, claim = plan
+        # Made when a handler takes it or returns something: most do neither.
+        ctx: Context | None = None
         for route in chosen:
             if route.pass_context:
                 if ctx is None:
@@ -593,13 +569,21 @@ class Router:
         return result
 
     def _plan(
-        self, event: Any, platform_context: Any
-    ) -> DispatchResult | tuple[Envelope, DispatchResult, tuple[Route, ...], str | None, Context]:
+        self, event: Any
+    ) -> DispatchResult | tuple[Envelope, DispatchResult, tuple[Route, ...], str | None]:
         """What both dispatch paths do before calling handlers.
 
         Returns the finished result when nothing is to run (no match, a duplicate, a claim
-        refused), else ``(envelope, result, routes to run, idempotency claim, context)``.
+        refused), else ``(envelope, result, routes to run, idempotency claim)``.
         """
+        if event.__class__ is Envelope and self.idempotency is None and not self._has_filters:
+            # The usual event, on the hot path: cached routes, no filters, no store to claim in.
+            result = DispatchResult(event)
+            routes = self.handlers_for(event.name, event.category, type(event.event).__name__)
+            if not routes:
+                return result
+            result.matched = True
+            return event, result, routes, None
         envelope = event if isinstance(event, Envelope) else from_cloudevent(event)
         result = DispatchResult(envelope)
         chosen = self._choose(envelope, result)
@@ -610,7 +594,7 @@ class Router:
             claim = _claim(self.idempotency, envelope, result)
             if claim is None:  # a duplicate, or one in progress elsewhere
                 return result
-        return envelope, result, chosen, claim, Context(envelope, platform_context)
+        return envelope, result, chosen, claim
 
     def _choose(self, envelope: Envelope, result: DispatchResult) -> tuple[Route, ...]:
         """The routes to run: matching ones whose ``where`` accepts the event, else defaults."""
