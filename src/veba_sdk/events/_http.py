@@ -72,35 +72,19 @@ def _header_text(value: bytes | str, name: str) -> str:
 
 def _read_headers(headers: Headers) -> tuple[dict[str, Any], str | None]:
     """Split headers into CloudEvent attributes (from ``ce-*``) and the content type."""
-    attributes: dict[str, Any] = {}
-    content_type: str | None = None
-    if not isinstance(headers, list) and isinstance(headers, Mapping):
-        for key, value in headers.items():
-            key = key.lower()
-            if key.startswith("ce-"):
-                name = key[3:]
-                if name != "datacontenttype":  # forbidden by the binding: Content-Type wins
-                    attributes[name] = _header_text(value, name)
-            elif key == "content-type":
-                content_type = value.decode("latin-1") if isinstance(value, bytes) else value
+    if isinstance(headers, list) or not isinstance(headers, Mapping):
+        attributes, content_type, _, _ = read_asgi_headers(headers)
         return attributes, content_type
-    # ASGI raw pairs: the hot path. What each header name is is looked up, not recomputed.
-    names = _HEADER_NAMES
-    for raw_key, raw_value in headers:
-        name = names.get(raw_key) or _header_name(raw_key)
-        if name is _OTHER:
-            continue
-        if name is _CONTENT_TYPE:
-            content_type = raw_value.decode("latin-1")
-            continue
-        try:
-            text = raw_value.decode("ascii")
-        except UnicodeDecodeError:
-            text = _header_text(raw_value, name)
-        else:
-            if "%" in text or text[:1] == '"':
-                text = _header_text(text, name)
-        attributes[name] = text
+    attributes = {}
+    content_type = None
+    for key, value in headers.items():
+        key = key.lower()
+        if key.startswith("ce-"):
+            name = key[3:]
+            if name != "datacontenttype":  # forbidden by the binding: Content-Type wins
+                attributes[name] = _header_text(value, name)
+        elif key == "content-type":
+            content_type = value.decode("latin-1") if isinstance(value, bytes) else value
     return attributes, content_type
 
 
@@ -113,6 +97,8 @@ def read_asgi_headers(
     as :func:`_read_headers` gives them (for :func:`decode_http_read`), the raw values of the
     headers named exactly ``content-type`` and ``content-length`` (the last of each), as the
     app's own scan found them. Raises what :func:`_read_headers` raises.
+
+    The hot path: what each header name is is looked up, not recomputed.
     """
     attributes: dict[str, Any] = {}
     content_type: str | None = None
