@@ -214,13 +214,8 @@ def decode_request(
         return one if isinstance(one, Response) else [one]
     try:
         return decode_http_batch(headers, body, max_body=max_body)
-    except InvalidEvent as exc:
-        return invalid(exc)
     except Exception as exc:
-        # The decoder promises InvalidEvent only. Anything else is a bug in it, but the
-        # input is what triggered it and a retry cannot succeed: 400, and say so in the log.
-        logger.error("decoder bug: %s on undecodable input", type(exc).__name__, exc_info=exc)
-        return plain(400, f"undecodable event ({type(exc).__name__})")
+        return _undecodable(exc)
 
 
 def decode_one(headers: Headers, body: bytes, *, max_body: int) -> Envelope | Response:
@@ -262,10 +257,8 @@ def dispatch_sync(
     for envelope in envelopes:
         try:
             results.append(router.dispatch(envelope, platform_context=platform))
-        except InvalidEvent as exc:
-            return invalid(exc)
-        except Exception as exc:  # the router itself failed (e.g. an idempotency store)
-            return internal_error(envelope, exc)
+        except Exception as exc:
+            return dispatch_failure(envelope, exc)
     return results
 
 
@@ -277,11 +270,16 @@ async def dispatch_async(
     for envelope in envelopes:
         try:
             results.append(await router.dispatch_async(envelope, platform_context=platform))
-        except InvalidEvent as exc:
-            return invalid(exc)
-        except Exception as exc:  # the router itself failed (e.g. an idempotency store)
-            return internal_error(envelope, exc)
+        except Exception as exc:
+            return dispatch_failure(envelope, exc)
     return results
+
+
+def dispatch_failure(envelope: Envelope, exc: Exception) -> Response:
+    """The answer when the router itself raised: 400 for :class:`InvalidEvent`, else 500."""
+    if isinstance(exc, InvalidEvent):
+        return invalid(exc)
+    return internal_error(envelope, exc)  # e.g. an idempotency store failed
 
 
 def internal_error(envelope: Envelope, exc: Exception) -> Response:

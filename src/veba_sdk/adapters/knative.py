@@ -158,11 +158,8 @@ class ASGIApp:
             return
         try:
             result = await self.router.dispatch_async(decoded, platform_context=scope)
-        except InvalidEvent as exc:
-            await _send(send, http.invalid(exc))
-            return
-        except Exception as exc:  # the router itself failed (e.g. an idempotency store)
-            await _send(send, http.internal_error(decoded, exc))
+        except Exception as exc:
+            await _send(send, http.dispatch_failure(decoded, exc))
             return
         if not result.failed and not result.replies and not result.values:
             # What respond() answers for it: 204, no body.
