@@ -30,3 +30,21 @@ def load_event_bytes(name: str) -> bytes:
             raise LookupError(f"{len(matches)} fixtures match {name!r}")
         path = matches[0]
     return path.read_bytes()
+
+
+def unwrap(raw: Any) -> Any:
+    """The CloudEvent (or bare payload) a fixture holds: one README wraps it in ``event``."""
+    if isinstance(raw, dict) and "event" in raw and "data" not in raw:
+        return raw["event"]
+    return raw
+
+
+def payload_of(raw: Any) -> Any:
+    """The vCenter event itself (PascalCase JSON), from a fixture of any kind."""
+    raw = unwrap(raw)
+    return raw["data"] if isinstance(raw, dict) and "specversion" in raw else raw
+
+
+def load_payload(name: str) -> Any:
+    """:func:`payload_of` the fixture :func:`load_event` finds for ``name``."""
+    return payload_of(load_event(name))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cloudevents.http import CloudEvent
+from payloads import load_payload
 
 from veba_sdk import (
     Context,
@@ -19,14 +18,6 @@ from veba_sdk import (
     Router,
 )
 from veba_sdk.events import Envelope, from_cloudevent
-
-EVENTS = Path(__file__).parent / "fixtures" / "veba-events"
-
-
-def _data(prefix: str) -> dict[str, Any]:
-    path = next(EVENTS.glob(prefix + "*"))
-    loaded = json.loads(path.read_text())
-    return loaded.get("data", loaded) if "specversion" in loaded else loaded
 
 
 def envelope(
@@ -61,11 +52,11 @@ def envelope(
     return from_cloudevent(attributes, data)
 
 
-ENTER = _data("EnteredMaintenanceModeEvent__")
-EXIT = _data("ExitMaintenanceModeEvent__")
-DRS = _data("DrsVmPoweredOnEvent__v0.7")
-HA = _data("EventEx_com.vmware.vc.HA")
-ALARM = _data("AlarmStatusChangedEvent__data-only")
+ENTER = load_payload("EnteredMaintenanceModeEvent__")
+EXIT = load_payload("ExitMaintenanceModeEvent__")
+DRS = load_payload("DrsVmPoweredOnEvent__v0.7")
+HA = load_payload("EventEx_com.vmware.vc.HA")
+ALARM = load_payload("AlarmStatusChangedEvent__data-only")
 
 
 def test_exact_name_and_stacked_decorators() -> None:

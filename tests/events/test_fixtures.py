@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from payloads import VEBA_EVENTS, load_event
+from payloads import VEBA_EVENTS, load_event, unwrap
 
 from veba_sdk._errors import InvalidEvent
 from veba_sdk.events import (
@@ -21,9 +21,7 @@ from veba_sdk.events import (
 
 def data_of(name: str) -> tuple[Any, str | None]:
     """The vCenter payload of a fixture and the class name its CloudEvent carries."""
-    raw = load_event(name)
-    if isinstance(raw, dict) and "event" in raw and "data" not in raw:
-        raw = raw["event"]  # the CloudEvent is wrapped in `.event`
+    raw = unwrap(load_event(name))
     if isinstance(raw, dict) and "specversion" in raw:
         ce_type = raw["type"]
         if ce_type.startswith("com.vmware.vsphere."):

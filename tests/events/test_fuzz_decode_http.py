@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from payloads import VEBA_EVENTS
+from payloads import VEBA_EVENTS, payload_of
 
 from veba_sdk import InvalidEvent
 from veba_sdk.events import Envelope, decode_http, decode_http_batch
@@ -34,12 +34,7 @@ CONTENT_TYPES = [
 
 
 def _data(path: Any) -> bytes:
-    loaded = json.loads(path.read_text())
-    if "specversion" in loaded:
-        loaded = loaded.get("data", loaded)
-    if "event" in loaded and isinstance(loaded["event"], dict):
-        loaded = loaded["event"].get("data", loaded)
-    return json.dumps(loaded).encode()
+    return json.dumps(payload_of(json.loads(path.read_text()))).encode()
 
 
 def _check(headers: Any, body: bytes) -> None:

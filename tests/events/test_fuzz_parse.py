@@ -7,21 +7,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from payloads import VEBA_EVENTS
+from payloads import VEBA_EVENTS, payload_of
 
 from veba_sdk._errors import InvalidEvent
 from veba_sdk.events import Event, parse_event, to_dict
 from veba_sdk.events._catalogue import EVENTS
 
-
-def _payload(raw: Any) -> Any:
-    if isinstance(raw, dict) and "event" in raw and "data" not in raw:
-        raw = raw["event"]
-    return raw["data"] if isinstance(raw, dict) and "specversion" in raw else raw
-
-
 FIXTURES = [
-    (p.name.split("__")[0].split("_")[0], _payload(json.loads(p.read_bytes())))
+    (p.name.split("__")[0].split("_")[0], payload_of(json.loads(p.read_bytes())))
     for p in sorted(VEBA_EVENTS.glob("*.json"))
 ]
 NAMES = st.one_of(st.none(), st.sampled_from(sorted(EVENTS)), st.text(max_size=30))

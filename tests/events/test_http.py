@@ -11,6 +11,7 @@ import pytest
 import yaml
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent, from_http
+from payloads import load_payload
 
 from veba_sdk import InvalidEvent
 from veba_sdk.events import decode_http, decode_http_batch, from_cloudevent
@@ -18,10 +19,6 @@ from veba_sdk.events._http import read_cloudevent
 
 SPECS = Path(__file__).parent.parent / "specs" / "cloudevents"
 EVENTS = Path(__file__).parent.parent / "fixtures" / "veba-events"
-
-
-def _payload(name: str) -> Any:
-    return json.loads((EVENTS / name).read_text())
 
 
 ENTER = "EnteredMaintenanceModeEvent__data-only__kn-pcli-hostmaint-alarms.json"
@@ -144,7 +141,7 @@ def _router_attributes(name: str, category: str = "event") -> dict[str, str]:
 
 
 def test_binary_vsphere_source_request() -> None:
-    data = _payload(ENTER)
+    data = load_payload(ENTER)
     headers, body = to_binary(CloudEvent(_vsphere_attributes("EnteredMaintenanceModeEvent"), data))
     envelope = decode_http(headers, body)
     assert envelope.name == "EnteredMaintenanceModeEvent"
@@ -156,7 +153,7 @@ def test_binary_vsphere_source_request() -> None:
 
 
 def test_three_shapes_give_equal_events() -> None:
-    data = _payload(ENTER)
+    data = load_payload(ENTER)
     name = "EnteredMaintenanceModeEvent"
     binary = decode_http(*to_binary(CloudEvent(_vsphere_attributes(name), data)))
     structured = decode_http(*to_structured(CloudEvent(_router_attributes(name), data)))
@@ -180,7 +177,7 @@ def test_structured_fixtures_of_both_producers() -> None:
 
 
 def test_eventex_in_both_shapes() -> None:
-    data = _payload(HA_EVENTEX)
+    data = load_payload(HA_EVENTEX)
     type_id = data["EventTypeId"]
     router = decode_http(*to_binary(CloudEvent(_router_attributes(type_id, "eventex"), data)))
     attributes = {**_vsphere_attributes(type_id), "eventclass": "eventex"}
@@ -193,7 +190,7 @@ def test_eventex_in_both_shapes() -> None:
 
 
 def test_batch_of_structured_events() -> None:
-    data = _payload(ENTER)
+    data = load_payload(ENTER)
     items = [
         {**_router_attributes("EnteredMaintenanceModeEvent"), "data": data},
         {**_vsphere_attributes("EnteredMaintenanceModeEvent", 7), "data": data},
@@ -225,7 +222,7 @@ def test_xml_payload_in_binary_mode() -> None:
 
 
 def test_from_cloudevent_accepts_sdk_events() -> None:
-    data = _payload(ENTER)
+    data = load_payload(ENTER)
     event = CloudEvent(_vsphere_attributes("EnteredMaintenanceModeEvent"), data)
     envelope = from_cloudevent(event)
     assert envelope.name == "EnteredMaintenanceModeEvent"

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the examples package lives at the repository root
     sys.path.insert(0, str(ROOT))
 
-from examples.echo.knative_app import app  # noqa: E402
+from payloads import load_event, load_payload, unwrap  # noqa: E402
 
-FIXTURES = ROOT / "tests" / "fixtures" / "veba-events"
+from examples.echo.knative_app import app  # noqa: E402
 
 # Captured vCenter payloads (data only, or the data of a structured CloudEvent) -> class.
 CASES = {
@@ -87,14 +87,13 @@ ENTITIES = {
 
 
 def _document(stem: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((FIXTURES / f"{stem}.json").read_bytes())
-    return document.get("event", document)  # one README wraps the CloudEvent in "event"
+    document: dict[str, Any] = unwrap(load_event(stem))
+    return document
 
 
 def _payload(stem: str) -> dict[str, Any]:
     """The vCenter event itself (PascalCase JSON) from a fixture of either kind."""
-    document = _document(stem)
-    data: dict[str, Any] = document["data"] if "specversion" in document else document
+    data: dict[str, Any] = load_payload(stem)
     return data
 
 

@@ -55,7 +55,9 @@ def test_manifests_pass_crd_schemas_and_webhook_rules(
     routed: tuple[str, Router], producer: str
 ) -> None:
     _, router = routed
-    docs = knative_manifests(router, name="veba-fn", image="registry.example/x/fn:1", producer=producer)
+    docs = knative_manifests(
+        router, name="veba-fn", image="registry.example/x/fn:1", producer=producer
+    )
     assert docs[0]["kind"] == "Service"
     names = [d["metadata"]["name"] for d in docs[1:]]
     assert len(names) == len(set(names))
