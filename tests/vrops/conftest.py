@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from spec import AsyncCheckedTransport, CheckedTransport, SpecChecker
@@ -36,21 +36,29 @@ def fake() -> Iterator[FakeVrops]:
     assert f.violations == []
 
 
+C = TypeVar("C", VropsClient, AsyncVropsClient)
+
+
+def _build(cls: type[C], transport: Any, kwargs: dict[str, Any]) -> C:
+    """A client of either kind on the test credentials, fast retries unless given."""
+    kwargs.setdefault("retry", FAST_RETRY)
+    return cls(
+        kwargs.pop("host", HOST),
+        USERNAME,
+        kwargs.pop("password", PASSWORD),
+        transport=transport,
+        **kwargs,
+    )
+
+
 @pytest.fixture
 def make_client(fake: FakeVrops, checker: SpecChecker) -> Iterator[Callable[..., VropsClient]]:
     """Build sync clients on the fake through the spec checker; closes them after."""
     made: list[VropsClient] = []
 
     def make(**kwargs: Any) -> VropsClient:
-        kwargs.setdefault("retry", FAST_RETRY)
         transport = CheckedTransport(kwargs.pop("transport", fake.sync_transport()), checker)
-        client = VropsClient(
-            kwargs.pop("host", HOST),
-            USERNAME,
-            kwargs.pop("password", PASSWORD),
-            transport=transport,
-            **kwargs,
-        )
+        client = _build(VropsClient, transport, kwargs)
         made.append(client)
         return client
 
@@ -72,15 +80,8 @@ async def make_aclient(
     made: list[AsyncVropsClient] = []
 
     def make(**kwargs: Any) -> AsyncVropsClient:
-        kwargs.setdefault("retry", FAST_RETRY)
         transport = AsyncCheckedTransport(kwargs.pop("transport", fake.transport()), checker)
-        client = AsyncVropsClient(
-            kwargs.pop("host", HOST),
-            USERNAME,
-            kwargs.pop("password", PASSWORD),
-            transport=transport,
-            **kwargs,
-        )
+        client = _build(AsyncVropsClient, transport, kwargs)
         made.append(client)
         return client
 
