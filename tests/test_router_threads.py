@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from veba_sdk import Router
-from veba_sdk._router import _handler_threads, _HandlerThreads
+from veba_sdk._threads import HandlerThreads, handler_threads
 from veba_sdk.events import Envelope, from_cloudevent
 
 REQUEST = contextvars.ContextVar("REQUEST", default="none")
@@ -85,7 +85,7 @@ def test_blocking_handlers_run_side_by_side() -> None:
 
 
 def test_idle_threads_are_reused_and_the_count_is_bounded() -> None:
-    threads = _HandlerThreads(max_workers=2)
+    threads = HandlerThreads(max_workers=2)
     gate = threading.Event()
 
     def blocked() -> str:
@@ -107,7 +107,7 @@ def test_idle_threads_are_reused_and_the_count_is_bounded() -> None:
 
 
 def test_a_cancelled_caller_does_not_break_the_threads() -> None:
-    threads = _HandlerThreads(max_workers=1)
+    threads = HandlerThreads(max_workers=1)
     gate = threading.Event()
 
     async def main() -> int:
@@ -123,5 +123,5 @@ def test_a_cancelled_caller_does_not_break_the_threads() -> None:
 
 
 def test_the_threads_are_shared_by_every_router() -> None:
-    assert _handler_threads() is _handler_threads()
-    assert 5 <= _handler_threads().max_workers <= 32
+    assert handler_threads() is handler_threads()
+    assert 5 <= handler_threads().max_workers <= 32
