@@ -38,8 +38,13 @@ class HandlerThreads:
         self._started = 0
         self._idle = 0
 
-    async def run(self, function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        """``function(*args)`` in a worker thread; its value, or its exception raised here."""
+    def run(self, function: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Start ``function(*args)`` in a worker thread, from a running event loop.
+
+        Returns a future to await: ``function``'s value, or its exception raised there.
+        A plain function, not a coroutine: the caller awaits the future itself, one layer less
+        on every request.
+        """
         loop = (_get_running_loop or _load_asyncio())()
         future = loop.create_future()
         with self._lock:
@@ -50,7 +55,7 @@ class HandlerThreads:
                 name = f"veba-handler-{self._started}"
                 threading.Thread(target=self._work, name=name, daemon=True).start()
         self._queue.put((loop, future, _copy_context(), function, args))
-        return await future
+        return future
 
     def _work(self) -> None:
         get = self._queue.get

@@ -41,7 +41,6 @@ from ..events._http import (
     Headers,
     decode_http,
     decode_http_batch,
-    decode_http_read,
 )
 
 __all__ = [
@@ -52,7 +51,6 @@ __all__ = [
     "Response",
     "check_options",
     "decode_one",
-    "decode_read",
     "decode_request",
     "dispatch_async",
     "dispatch_sync",
@@ -62,6 +60,7 @@ __all__ = [
     "preflight",
     "respond",
     "too_large",
+    "undecodable",
 ]
 
 logger = logging.getLogger("veba_sdk.adapters")
@@ -215,7 +214,7 @@ def decode_request(
     try:
         return decode_http_batch(headers, body, max_body=max_body)
     except Exception as exc:
-        return _undecodable(exc)
+        return undecodable(exc)
 
 
 def decode_one(headers: Headers, body: bytes, *, max_body: int) -> Envelope | Response:
@@ -225,22 +224,11 @@ def decode_one(headers: Headers, body: bytes, *, max_body: int) -> Envelope | Re
     try:
         return decode_http(headers, body, max_body=max_body)
     except Exception as exc:
-        return _undecodable(exc)
+        return undecodable(exc)
 
 
-def decode_read(
-    attributes: dict[str, Any], content_type: str | None, body: bytes, *, max_body: int
-) -> Envelope | Response:
-    """:func:`decode_one` of a request whose headers ``read_asgi_headers`` read."""
-    if len(body) > max_body:
-        return too_large(max_body)
-    try:
-        return decode_http_read(attributes, content_type, body, max_body=max_body)
-    except Exception as exc:
-        return _undecodable(exc)
-
-
-def _undecodable(exc: Exception) -> Response:
+def undecodable(exc: Exception) -> Response:
+    """The answer to a request the decoder raised ``exc`` for (400 with the reason)."""
     if isinstance(exc, InvalidEvent):
         return invalid(exc)
     # The decoder promises InvalidEvent only. Anything else is a bug in it, but the

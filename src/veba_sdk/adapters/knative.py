@@ -23,7 +23,7 @@ from typing import Any, Protocol, cast
 from .._errors import InvalidEvent
 from .._router import Router
 from ..events import Envelope, from_cloudevent
-from ..events._http import read_asgi_headers
+from ..events._http import decode_http, decode_http_read, read_asgi_headers
 from . import _http_common as http
 from ._http_common import DEFAULT_MAX_BODY, Response
 
@@ -74,12 +74,9 @@ class ASGIApp:
         self.reply_mode = reply_mode
         self.ready = True
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI 3 entry point: ``http`` and ``lifespan`` scopes; websockets are refused."""
+    async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "http":
-            await self.handle_http(scope, receive, send)
-        elif kind == "lifespan":
+        if kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
             await receive()  # websocket.connect
@@ -96,8 +93,15 @@ class ASGIApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer one HTTP request: probe, 405, 413, or decode, dispatch and respond."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI 3 entry point: ``http`` and ``lifespan`` scopes; websockets are refused.
+
+        An HTTP request gets a probe's answer, 405, 413, or is decoded, dispatched and
+        answered, all here: one coroutine per request, as this runs for every event.
+        """
+        if scope["type"] != "http":
+            await self._not_http(scope, receive, send)
+            return
         method: str = scope["method"]
         path: str = scope["path"]
         root = scope.get("root_path")
@@ -144,22 +148,24 @@ class ASGIApp:
         # batch needs; a batch takes the general path.
         if (
             content_type is not None
-            and b"batch" in content_type.lower()  # a cheap test first: is_batch decodes
+            and content_type != b"application/json"  # cheap tests first: is_batch decodes
+            and b"batch" in content_type.lower()
             and http.is_batch(content_type)
         ):
             await _send(send, await self._respond(headers, body, content_type, scope))
             return
-        if attributes is None:
-            decoded = http.decode_one(headers, body, max_body=max_body)
-        else:
-            decoded = http.decode_read(attributes, ce_content_type, body, max_body=max_body)
-        if isinstance(decoded, Response):
-            await _send(send, decoded)
+        try:
+            if attributes is None:
+                envelope = decode_http(headers, body, max_body=max_body)
+            else:
+                envelope = decode_http_read(attributes, ce_content_type, body, max_body=max_body)
+        except Exception as exc:
+            await _send(send, http.undecodable(exc))
             return
         try:
-            result = await self.router.dispatch_async(decoded, platform_context=scope)
+            result = await self.router.dispatch_async(envelope, platform_context=scope)
         except Exception as exc:
-            await _send(send, http.dispatch_failure(decoded, exc))
+            await _send(send, http.dispatch_failure(envelope, exc))
             return
         if not result.failed and not result.replies and not result.values:
             # What respond() answers for it: 204, no body.
@@ -345,7 +351,7 @@ class FuncFunction:
         raw_send = cast(Send, getattr(send, "http", send))
         event = scope.get("event")
         if event is None:
-            await self.app.handle_http(scope, receive, raw_send)
+            await self.app(scope, receive, raw_send)
             return
         method = str(scope.get("method", "POST"))
         response = http.preflight(method, str(scope.get("path", "/")), ready=self.app.ready)

@@ -507,6 +507,11 @@ _event_structurers: dict[str, Callable[[dict[str, Any], str], Any]] = {}
 # Structuring functions by the exact class name asked for (known classes only): parse_event's
 # fast path.
 _by_name: dict[str, Callable[[dict[str, Any], str], Any]] = {}
+#: ``known_structurer(class_name)``: the structuring function ``(mapping, class_name) -> event``
+#: of a known class once parse_event has made it, else ``None``. For callers on the hot path
+#: (build_envelope) that hold a decoded mapping; anything they cannot structure goes to
+#: parse_event, which reports it.
+known_structurer = _by_name.get
 
 
 def _event_structurer(name: str) -> Callable[[dict[str, Any], str], Any]:
