@@ -7,6 +7,7 @@ see :class:`HandlerThreads`.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from contextvars import copy_context as _copy_context
 from typing import TYPE_CHECKING, Any
@@ -34,9 +35,11 @@ class HandlerThreads:
 
         self.max_workers = max_workers
         self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards starting threads only
         self._started = 0
-        self._idle = 0
+        # One token per idle thread. deque's append and pop are atomic, so the per-call
+        # bookkeeping takes no lock on either side.
+        self._idle: deque[None] = deque()
 
     def run(self, function: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
         """Start ``function(*args)`` in a worker thread, from a running event loop.
@@ -47,33 +50,39 @@ class HandlerThreads:
         """
         loop = (_get_running_loop or _load_asyncio())()
         future = loop.create_future()
-        with self._lock:
-            if self._idle:
-                self._idle -= 1
-            elif self._started < self.max_workers:
-                self._started += 1
-                name = f"veba-handler-{self._started}"
-                threading.Thread(target=self._work, name=name, daemon=True).start()
+        try:
+            self._idle.pop()  # an idle thread will take it
+        except IndexError:
+            self._start_thread()
         self._queue.put((loop, future, _copy_context(), function, args))
         return future
 
+    def _start_thread(self) -> None:
+        """Start one more thread, unless ``max_workers`` run (the call then waits its turn)."""
+        with self._lock:
+            if self._started < self.max_workers:
+                self._started += 1
+                name = f"veba-handler-{self._started}"
+                threading.Thread(target=self._work, name=name, daemon=True).start()
+
     def _work(self) -> None:
         get = self._queue.get
-        lock = self._lock
+        idle = self._idle.append
         while True:
             loop, future, context, function, args = get()
             try:
-                outcome: tuple[bool, Any] = (True, context.run(function, *args))
+                value = context.run(function, *args)
+                ok = True
             except BaseException as exc:  # delivered to the awaiting task, as to_thread does
-                outcome = (False, exc)
+                value = exc
+                ok = False
             try:  # noqa: SIM105 - not contextlib.suppress: no object made per event
-                loop.call_soon_threadsafe(_resolve, future, outcome)
+                loop.call_soon_threadsafe(_resolve, future, ok, value)
             except RuntimeError:  # the loop is closed: nobody waits
                 pass
             # An idle thread keeps no event alive.
-            del loop, future, context, function, args, outcome
-            with lock:
-                self._idle += 1
+            del loop, future, context, function, args, value
+            idle(None)
 
 
 # asyncio is imported on the first hop, not at import: a Lambda cold start never needs it.
@@ -88,10 +97,9 @@ def _load_asyncio() -> Callable[[], asyncio.AbstractEventLoop]:
     return _get_running_loop
 
 
-def _resolve(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
     if future.done():  # the awaiting task was cancelled
         return
-    ok, value = outcome
     if ok:
         future.set_result(value)
     else:
