@@ -52,7 +52,7 @@ def is_json(content_type: str | None) -> bool:
 
 def loads_json(body: bytes | bytearray | memoryview | str, what: str = "body") -> Any:
     """Parse JSON, raising only :class:`InvalidEvent` with a one-line reason."""
-    if isinstance(body, (bytearray, memoryview)):
+    if body.__class__ is not bytes and isinstance(body, (bytearray, memoryview)):
         body = bytes(body)
     decode = _loads or _codec()
     try:
