@@ -8,6 +8,7 @@ that must be seen to have run append a line to the file named by ``VEBA_TEST_LOG
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from typing import Any
@@ -76,8 +77,11 @@ async def record(event: Any, ctx: Context) -> dict[str, Any] | None:
     """Runs after the failing handler: log the event id (proof the others still ran)."""
     if _mode(ctx) == "fail":
         _log(f"ran-after-failure {ctx.id}")
-    if _mode(ctx) == "threads":
-        return {"async_on_main_thread": threading.current_thread() is threading.main_thread()}
+    if _mode(ctx) == "threads":  # and the garbage collector's setting the server runs with
+        return {
+            "async_on_main_thread": threading.current_thread() is threading.main_thread(),
+            "gc_young_threshold": gc.get_threshold()[0],
+        }
     return None
 
 

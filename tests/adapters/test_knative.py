@@ -305,11 +305,13 @@ def test_gunicorn_limit_is_configurable(gunicorn_url: str, client: httpx.Client)
 
 
 def test_threads_under_uvicorn(uvicorn_url: str, client: httpx.Client) -> None:
-    """Sync handlers run in a worker thread, async ones on the loop (the main thread)."""
+    """Sync handlers run in a worker thread, async ones on the loop (the main thread), and the
+    app serves with its garbage-collector threshold (set at lifespan startup)."""
     response = post(client, uvicorn_url, ENTER.with_extension("vebatest", "threads"), "binary")
     described, threads = response.json()
     assert described["sync_on_main_thread"] is False
     assert threads["async_on_main_thread"] is True
+    assert threads["gc_young_threshold"] == knative.DEFAULT_YOUNG_THRESHOLD == 10_000
 
 
 # -- in-process details ------------------------------------------------------------------------

@@ -25,9 +25,19 @@ from .._router import Router
 from ..events import Envelope, from_cloudevent
 from ..events._http import decode_http, decode_http_read, read_asgi_headers
 from . import _http_common as http
+from ._gc import DEFAULT_YOUNG_THRESHOLD, YoungThreshold
 from ._http_common import DEFAULT_MAX_BODY, Response
 
-__all__ = ["DEFAULT_MAX_BODY", "ASGIApp", "FuncFunction", "WSGIApp", "asgi", "new", "wsgi"]
+__all__ = [
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_YOUNG_THRESHOLD",
+    "ASGIApp",
+    "FuncFunction",
+    "WSGIApp",
+    "asgi",
+    "new",
+    "wsgi",
+]
 
 #: At most this many bytes of an oversized body are read (and dropped) by the WSGI app.
 DRAIN_LIMIT = 64 << 20
@@ -67,12 +77,20 @@ async def _send(send: Send, response: Response, *, head: bool = False) -> None:
 class ASGIApp:
     """A plain ASGI 3 application serving a :class:`~veba_sdk.Router` (see :func:`asgi`)."""
 
-    def __init__(self, router: Router, *, max_body: int, reply_mode: str) -> None:
+    def __init__(
+        self,
+        router: Router,
+        *,
+        max_body: int,
+        reply_mode: str,
+        gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
+    ) -> None:
         http.check_options(max_body, reply_mode)
         self.router = router
         self.max_body = max_body
         self.reply_mode = reply_mode
         self.ready = True
+        self.gc_threshold = YoungThreshold(gc_threshold)
 
     async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -87,9 +105,11 @@ class ASGIApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.ready = True
+                self.gc_threshold.apply()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
+                self.gc_threshold.restore()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -217,7 +237,11 @@ async def _read_rest(receive: Receive, first: bytes, max_body: int) -> bytes | N
 
 
 def asgi(
-    router: Router, *, max_body: int = DEFAULT_MAX_BODY, reply_mode: str = "binary"
+    router: Router,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    reply_mode: str = "binary",
+    gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
 ) -> ASGIApp:
     """The router as an ASGI 3 app for Knative (``uvicorn module:app``).
 
@@ -225,12 +249,17 @@ def asgi(
         router: the router whose handlers serve the events.
         max_body: bodies over this many bytes get 413 (the rest is never read).
         reply_mode: ``"binary"`` or ``"structured"`` encoding of a handler's reply event.
+        gc_threshold: while the server runs (lifespan startup to shutdown), the garbage
+            collector's youngest-generation threshold, set only if it is still CPython's
+            default of 700; ``None`` leaves the collector alone. Requests waiting for a
+            ``def`` handler's thread otherwise trigger collections all the time
+            (see :mod:`veba_sdk.adapters._gc`).
 
     The app answers ``POST`` with a CloudEvent (binary, structured or a
     ``application/cloudevents-batch+json`` batch, each of whose events is dispatched), serves
     ``/health/liveness`` and ``/health/readiness``, and supports the lifespan protocol.
     """
-    return ASGIApp(router, max_body=max_body, reply_mode=reply_mode)
+    return ASGIApp(router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold)
 
 
 class WSGIApp:
@@ -342,8 +371,12 @@ class FuncFunction:
     and ``send`` encodes CloudEvents; its raw ``send.http`` is used here).
     """
 
-    def __init__(self, router: Router, *, max_body: int, reply_mode: str) -> None:
-        self.app = ASGIApp(router, max_body=max_body, reply_mode=reply_mode)
+    def __init__(
+        self, router: Router, *, max_body: int, reply_mode: str, gc_threshold: int | None
+    ) -> None:
+        self.app = ASGIApp(
+            router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold
+        )
         self.config: dict[str, str] = {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send | CloudEventSender) -> None:
@@ -368,10 +401,12 @@ class FuncFunction:
         """Called by func-python at startup with the environment."""
         self.config = dict(cfg)
         self.app.ready = True
+        self.app.gc_threshold.apply()
 
     def stop(self) -> None:
         """Called by func-python at shutdown: stop reporting ready."""
         self.app.ready = False
+        self.app.gc_threshold.restore()
 
     def alive(self) -> tuple[bool, str]:
         """Liveness: the process serves requests."""
@@ -390,6 +425,7 @@ def new(
     *,
     max_body: int = DEFAULT_MAX_BODY,
     reply_mode: str = "binary",
+    gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
 ) -> FuncFunction:
     """The entry point of a Knative ``func`` Python function (func-python).
 
@@ -400,9 +436,13 @@ def new(
                                 # from veba_sdk.adapters.knative import new
 
     To serve another router, define ``def new(): return knative.new(my_router)``.
+    ``max_body``, ``reply_mode`` and ``gc_threshold`` are as for :func:`asgi` (the threshold
+    is applied by ``start`` and put back by ``stop``).
     """
     if router is None:
         from .. import router as default_router
 
         router = default_router
-    return FuncFunction(router, max_body=max_body, reply_mode=reply_mode)
+    return FuncFunction(
+        router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold
+    )
