@@ -1,4 +1,4 @@
-"""Keeps benchmarks/http_load/run.py from rotting: a tiny run of the ceiling and contender c.
+"""Keeps benchmarks/http_load/run.py from rotting: a tiny run of the ceiling and contenders c, i.
 
 Needs wrk (``apt-get install -y wrk``), taskset and two cores; skipped otherwise. About 15 s.
 """
@@ -31,7 +31,7 @@ def test_tiny_run_of_ceiling_and_knative_def_handler(tmp_path: Path) -> None:
     raw = tmp_path / "raw.json"
     done = subprocess.run(
         [
-            sys.executable, str(RUN), "--quick", "--only", "a,c", "--seconds", "1",
+            sys.executable, str(RUN), "--quick", "--only", "a,c,i", "--seconds", "1",
             "--warmup", "0.5", "--rounds", "1", "--memory-warm", "200",
             "--memory-events", "1000", "--no-write", "--json", str(raw),
         ],
@@ -43,8 +43,9 @@ def test_tiny_run_of_ceiling_and_knative_def_handler(tmp_path: Path) -> None:
     assert "| c | veba-sdk Knative ASGI, def handler (thread) |" in done.stdout
     assert "c/a: Knative app, def handler / bare ASGI" in done.stdout
     assert "Memory of a fresh (c) server (VmRSS)" in done.stdout
+    assert "Left at 700 (i), the def-handler server does" in done.stdout
     results = json.loads(raw.read_text())
-    for key in ("a", "c"):
+    for key in ("a", "c", "i"):
         (sample,) = results["samples"][key]
         assert sample["requests"] > 0
         assert sample["errors"] == 0

@@ -1,7 +1,9 @@
-"""Contenders (b) and (c): veba-sdk's Knative ASGI app under uvicorn.
+"""Contenders (b), (c) and (i): veba-sdk's Knative ASGI app under uvicorn.
 
 ``app_async`` serves an ``async def`` handler (runs on the loop), ``app_sync`` a plain ``def``
 handler (runs in a worker thread, the default). Both read ``event.host.name``.
+``app_sync_default_gc`` is ``app_sync`` leaving the garbage collector at CPython's default
+(``gc_threshold=None``), to show what the app's own setting is worth.
 """
 
 from __future__ import annotations
@@ -31,3 +33,4 @@ def on_maintenance(event: Any) -> None:
 
 app_async = asgi(async_router)
 app_sync = asgi(sync_router)
+app_sync_default_gc = asgi(sync_router, gc_threshold=None)
