@@ -329,3 +329,10 @@ def test_source_to_router_in_process(vcsim: Vcsim, poster: Poster) -> None:
         thread.join(10)
     assert ("EnteredMaintenanceModeEvent", "DC0_H0") in seen
     assert ("ExitMaintenanceModeEvent", "DC0_H0") in seen
+
+
+def test_the_source_spells_out_the_same_producers_as_the_events_package() -> None:
+    from veba_sdk.events._envelope import PRODUCERS
+    from veba_sdk.source import delivery
+
+    assert delivery.PRODUCERS == PRODUCERS

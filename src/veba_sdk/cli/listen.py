@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from ._load import load_router
+from ._options import producer_option
 
 __all__ = ["command"]
 
@@ -22,13 +23,7 @@ __all__ = ["command"]
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.argument("module", required=False)
 @click.option("--target", help="POST events to this URL instead of the config's processor.")
-@click.option(
-    "--producer",
-    type=click.Choice(["router", "vsphere-source"]),
-    default="router",
-    show_default=True,
-    help="CloudEvent shape.",
-)
+@producer_option("CloudEvent shape.")
 @click.option(
     "--encoding",
     type=click.Choice(["binary", "structured"]),

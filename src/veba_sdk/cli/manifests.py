@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ._load import load_router
+from ._options import producer_option
 
 __all__ = ["command"]
 
@@ -32,13 +33,7 @@ def _default_name(target: str) -> str:
     type=click.Choice(["knative", "openfaas", "lambda", "gcf"]),
     help="Generate for this platform instead of the RouterConfig's processor.",
 )
-@click.option(
-    "--producer",
-    type=click.Choice(["router", "vsphere-source"]),
-    default="router",
-    show_default=True,
-    help="Who sends the events (decides the Knative filters).",
-)
+@producer_option("Who sends the events (decides the Knative filters).")
 @click.option("--name", help="Function / Service name (default: veba-<module>).")
 @click.option("--image", default=None, help="Container image (default: <name>:latest).")
 @click.option(

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ._load import suggest_event
+from ._options import producer_option
 
 __all__ = ["command", "parse_sets"]
 
@@ -67,13 +68,7 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
 @click.option(
     "--to", "url", default="http://127.0.0.1:8080/", show_default=True, help="The function's URL."
 )
-@click.option(
-    "--producer",
-    type=click.Choice(["router", "vsphere-source"]),
-    default="router",
-    show_default=True,
-    help="Whose CloudEvent shape to send.",
-)
+@producer_option("Whose CloudEvent shape to send.")
 @click.option(
     "--mode",
     type=click.Choice(["binary", "structured"]),

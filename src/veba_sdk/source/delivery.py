@@ -44,6 +44,8 @@ __all__ = [
 
 Deliver = Callable[[dict[str, Any], "bytes | dict[str, Any]"], None]
 Producer = Literal["router", "vsphere-source"]
+# veba_sdk.events.PRODUCERS, spelled out: this module imports veba_sdk.events only when it
+# dispatches in process, so a source posting to a URL never loads the event models.
 PRODUCERS: tuple[str, ...] = ("router", "vsphere-source")
 
 

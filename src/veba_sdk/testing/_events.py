@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from .._router import _suggest
+from ..events._envelope import PRODUCERS
 
 if TYPE_CHECKING:
     import httpx
@@ -43,7 +44,6 @@ DEFAULT_TYPE_IDS = {
     "ExtendedEvent": "com.vmware.vcIntegrity.ScanStart",
 }
 _CATEGORY = {"EventEx": "eventex", "ExtendedEvent": "extendedevent"}
-PRODUCERS = ("router", "vsphere-source")
 MODES = ("binary", "structured")
 ENCODINGS = ("json", "xml")
 
