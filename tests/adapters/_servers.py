@@ -40,6 +40,22 @@ def server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def uvicorn_argv(app: str, port: int) -> list[str]:
+    """uvicorn serving ``app`` (``module:attr`` of this directory) on loopback at ``port``."""
+    return [
+        PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "warning", "--app-dir", str(HERE),
+    ]  # fmt: skip
+
+
+def gunicorn_argv(app: str, port: int, *options: str) -> list[str]:
+    """gunicorn serving ``app`` (``module:attr`` of this directory), 4 threads, on loopback."""
+    return [
+        PYTHON, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", *options,
+        "--threads", "4", "--log-level", "warning", "--chdir", str(HERE),
+    ]  # fmt: skip
+
+
 @contextmanager
 def running(
     argv: Sequence[str],

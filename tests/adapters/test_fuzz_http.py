@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 from _drive import Answer, asgi_request, wsgi_request
-from _servers import HERE, PYTHON, free_port, running
+from _servers import HERE, PYTHON, free_port, gunicorn_argv, running, uvicorn_argv
 from _shapes import ENTER_XML, Shape, producer_shapes, sdk_request
 
 from veba_sdk import Router
@@ -505,20 +505,7 @@ def _over_http(base: str, seed: int, count: int, **options: Any) -> None:
 def uvicorn_url() -> Iterator[str]:
     """knative.asgi under uvicorn."""
     port = free_port()
-    argv = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        "_http_apps:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--app-dir",
-        str(HERE),
-    ]
+    argv = uvicorn_argv("_http_apps:app", port)
     with running(argv, port) as url:
         yield url
 
@@ -527,20 +514,7 @@ def uvicorn_url() -> Iterator[str]:
 def gunicorn_url() -> Iterator[str]:
     """knative.wsgi under gunicorn."""
     port = free_port()
-    argv = [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "_http_apps:wsgi_app",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--threads",
-        "4",
-        "--log-level",
-        "warning",
-        "--chdir",
-        str(HERE),
-    ]
+    argv = gunicorn_argv("_http_apps:wsgi_app", port)
     with running(argv, port) as url:
         yield url
 

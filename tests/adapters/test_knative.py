@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from _drive import asgi_request, wsgi_request
-from _servers import HERE, PYTHON, free_port, running, server_env
+from _servers import HERE, PYTHON, free_port, gunicorn_argv, running, server_env, uvicorn_argv
 from _shapes import ENTER_XML, Shape, minimal, openfaas_body, producer_shapes, sdk_request
 from cloudevents.conversion import to_binary
 from cloudevents.http import CloudEvent, from_http
@@ -51,20 +51,7 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def uvicorn_url(log_file: Path) -> Iterator[str]:
     """``_http_apps:app`` (knative.asgi, binary replies) under uvicorn."""
     port = free_port()
-    argv = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        "_http_apps:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--app-dir",
-        str(HERE),
-    ]
+    argv = uvicorn_argv("_http_apps:app", port)
     with running(argv, port, env={"VEBA_TEST_LOG": str(log_file)}) as url:
         yield url
 
@@ -73,22 +60,7 @@ def uvicorn_url(log_file: Path) -> Iterator[str]:
 def gunicorn_url(log_file: Path) -> Iterator[str]:
     """``_http_apps:wsgi_app`` (knative.wsgi, structured replies, 256 KiB) under gunicorn."""
     port = free_port()
-    argv = [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "_http_apps:wsgi_app",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "--threads",
-        "4",
-        "--log-level",
-        "warning",
-        "--chdir",
-        str(HERE),
-    ]
+    argv = gunicorn_argv("_http_apps:wsgi_app", port, "--workers", "1")
     with running(argv, port, env={"VEBA_TEST_LOG": str(log_file)}) as url:
         yield url
 
