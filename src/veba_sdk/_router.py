@@ -487,8 +487,7 @@ class Router:
         if event.__class__ is Envelope and self.idempotency is None and not self._has_filters:
             # The usual event, on the hot path: cached routes, no filters, no store to claim in.
             result = DispatchResult(event)
-            key = (event.name, event.category, type(event.event).__name__)
-            routes = self._cache.get(key) or self.handlers_for(*key)  # handlers_for's cache
+            routes = self.handlers_for(event.name, event.category, type(event.event).__name__)
             if not routes:
                 return result
             result.matched = True

@@ -37,7 +37,7 @@ class YoungThreshold:
         if value is not None and not positive_int:
             raise ValueError(f"gc_threshold must be a positive int or None, not {value!r}")
         self.value = value
-        self._replaced: int | None = None
+        self._applied = False
 
     def apply(self) -> bool:
         """Set the threshold if it is the interpreter's default; whether it was set."""
@@ -45,12 +45,12 @@ class YoungThreshold:
         if self.value is None or current[0] != INTERPRETER_DEFAULT:
             return False
         gc.set_threshold(self.value, *current[1:])
-        self._replaced = current[0]
+        self._applied = True
         return True
 
     def restore(self) -> None:
-        """Put the replaced value back, unless someone changed the threshold since."""
+        """Put the default back, unless someone changed the threshold since."""
         current = gc.get_threshold()
-        if self._replaced is not None and current[0] == self.value:
-            gc.set_threshold(self._replaced, *current[1:])
-        self._replaced = None
+        if self._applied and current[0] == self.value:
+            gc.set_threshold(INTERPRETER_DEFAULT, *current[1:])
+        self._applied = False

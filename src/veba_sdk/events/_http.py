@@ -215,7 +215,13 @@ def _parts(
 ) -> tuple[dict[str, Any], Any, str | None]:
     """What :func:`read_cloudevent` answers, from headers already read."""
     if "specversion" in attributes:
-        _check_binary(attributes, content_type)
+        # Header values are always text, so being truthy is being a non-empty string;
+        # check_required names the first one missing.
+        get = attributes.get
+        if not (get("specversion") and get("id") and get("source") and get("type")):
+            check_required(attributes)
+        if content_type is not None:
+            attributes["datacontenttype"] = content_type
         return attributes, body, content_type
     media = _media(content_type)
     if media == _BATCH:
@@ -225,17 +231,6 @@ def _parts(
     if media.startswith(_STRUCTURED) or media in ("", "application/json", "text/plain"):
         return _structured_parts(loads_json(body))
     raise InvalidEvent(f"content type {media[:80]!r} is not a CloudEvent", field="content-type")
-
-
-def _check_binary(attributes: dict[str, Any], content_type: str | None) -> None:
-    """Check a binary-mode event's attributes; ``Content-Type`` becomes ``datacontenttype``."""
-    # Header values are always text, so being truthy is being a non-empty string;
-    # check_required names the first one missing.
-    get = attributes.get
-    if not (get("specversion") and get("id") and get("source") and get("type")):
-        check_required(attributes)
-    if content_type is not None:
-        attributes["datacontenttype"] = content_type
 
 
 def decode_http(
@@ -255,7 +250,7 @@ def decode_http(
     """
     body = _check_size(body, max_body)
     attributes, content_type = _read_headers(headers)
-    return decode_http_read(attributes, content_type, body, max_body=max_body)
+    return build_envelope(*_parts(attributes, content_type, body))
 
 
 def decode_http_read(
@@ -266,11 +261,7 @@ def decode_http_read(
     max_body: int = DEFAULT_MAX_BODY,
 ) -> Envelope:
     """:func:`decode_http` of a request whose headers :func:`read_asgi_headers` read."""
-    if body.__class__ is not bytes or len(body) > max_body:
-        body = _check_size(body, max_body)
-    if "specversion" in attributes:  # binary mode, the usual request
-        _check_binary(attributes, content_type)
-        return build_envelope(attributes, body, content_type)
+    body = _check_size(body, max_body)
     return build_envelope(*_parts(attributes, content_type, body))
 
 
