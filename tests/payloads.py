@@ -9,6 +9,16 @@ from typing import Any
 FIXTURES = Path(__file__).parent / "fixtures"
 VEBA_EVENTS = FIXTURES / "veba-events"
 
+#: (producer, mode, encoding): every envelope a deployed function can receive.
+SHAPES = [
+    ("router", "binary", "json"),
+    ("router", "structured", "json"),
+    ("vsphere-source", "binary", "json"),
+    ("vsphere-source", "structured", "json"),
+    ("vsphere-source", "binary", "xml"),
+    ("vsphere-source", "structured", "xml"),
+]
+
 
 def load_event(name: str) -> Any:
     """A captured VEBA payload from ``tests/fixtures/veba-events/``, decoded from JSON.

@@ -6,7 +6,6 @@ answers with a status the test chooses.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import threading
@@ -24,6 +23,8 @@ from veba_sdk.testing import make_event, to_cloudevent
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the examples package lives at the repository root
     sys.path.insert(0, str(ROOT))
+
+from asgi_post import post  # noqa: E402
 
 from examples.alarm_notifier.knative_app import app  # noqa: E402
 
@@ -86,13 +87,7 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
 
 def _post(headers: dict[str, str], body: bytes) -> httpx.Response:
     """POST one request to the Knative ASGI app, in process."""
-
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://function") as client:
-            return await client.post("/", headers=headers, content=body)
-
-    return asyncio.run(go())
+    return post(app, headers, body)
 
 
 def _alarm(to: str, **overrides: Any) -> Any:

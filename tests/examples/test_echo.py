@@ -7,7 +7,6 @@ deliver it (binary and structured CloudEvents, JSON and XML data), posted to
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -25,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the examples package lives at the repository root
     sys.path.insert(0, str(ROOT))
 
-from payloads import load_event, load_payload, unwrap  # noqa: E402
+from asgi_post import post  # noqa: E402
+from payloads import SHAPES, load_event, load_payload, unwrap  # noqa: E402
 
 from examples.echo.knative_app import app  # noqa: E402
 
@@ -52,15 +52,6 @@ CASES = {
     "VmRemovedEvent__data-only__kn-ps-email": "VmRemovedEvent",
 }
 
-# (producer, mode, encoding): every envelope a deployed function can receive.
-SHAPES = [
-    ("router", "binary", "json"),
-    ("router", "structured", "json"),
-    ("vsphere-source", "binary", "json"),
-    ("vsphere-source", "structured", "json"),
-    ("vsphere-source", "binary", "xml"),
-    ("vsphere-source", "structured", "xml"),
-]
 
 # Captured structured CloudEvents, posted byte for byte as VEBA's own samples send them.
 STRUCTURED = {
@@ -133,13 +124,7 @@ def _expected(payload: dict[str, Any], class_name: str) -> dict[str, Any]:
 
 def _post(headers: dict[str, str], body: bytes) -> httpx.Response:
     """POST one request to the Knative ASGI app, in process."""
-
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://function") as client:
-            return await client.post("/", headers=headers, content=body)
-
-    return asyncio.run(go())
+    return post(app, headers, body)
 
 
 def _logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

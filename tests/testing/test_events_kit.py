@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 import pytest
+from payloads import SHAPES
 
 from veba_sdk import Router
 from veba_sdk.events import EVENT_CLASSES, decode_http, event_class_names, to_dict
@@ -19,15 +20,6 @@ from veba_sdk.testing import (
     to_openfaas,
     to_xml,
 )
-
-SHAPES = [
-    ("router", "binary", "json"),
-    ("router", "structured", "json"),
-    ("vsphere-source", "binary", "json"),
-    ("vsphere-source", "structured", "json"),
-    ("vsphere-source", "binary", "xml"),
-    ("vsphere-source", "structured", "xml"),
-]
 
 
 def _normal(value: Any) -> Any:
