@@ -17,35 +17,20 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import compare, machine, table  # noqa: E402
-from cloudevents.http import from_http  # noqa: E402
+from _sample import FIXTURE, HEADERS
+from _timing import compare, machine, table
+from cloudevents.http import from_http
 
-from veba_sdk import Router  # noqa: E402
-from veba_sdk.events import decode_http, event_class_names  # noqa: E402
-
-FIXTURE = (
-    ROOT
-    / "tests/fixtures/veba-events"
-    / "EnteredMaintenanceModeEvent__data-only__kn-pcli-hostmaint-alarms.json"
-)
+from veba_sdk import Router
+from veba_sdk.events import decode_http, event_class_names
 
 
 def request() -> tuple[dict[str, str], list[tuple[bytes, bytes]], bytes]:
     """A VSphereSource binary-mode request: as a dict and as ASGI raw header pairs."""
     body = json.dumps(json.loads(FIXTURE.read_text())).encode()
-    headers = {
-        "ce-specversion": "1.0",
-        "ce-id": "910093",
-        "ce-source": "https://vcenter.local/sdk",
-        "ce-type": "com.vmware.vsphere.EnteredMaintenanceModeEvent.v0",
-        "ce-time": "2022-04-20T15:47:32.365Z",
-        "ce-eventclass": "event",
-        "ce-vsphereapiversion": "8.0.3.0",
-        "content-type": "application/json",
-    }
+    headers = dict(HEADERS)
     raw = [(k.encode(), v.encode()) for k, v in headers.items()]
     return headers, raw, body
 

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "src"))
 
+from _sample import FIXTURE  # noqa: E402
 from _timing import machine, table  # noqa: E402
 
 from veba_sdk.events._catalogue import EVENTS  # noqa: E402
@@ -78,10 +79,6 @@ print(json.dumps({"import": (imported - start) * 1e3, "first": (first - imported
                                   if m.split(".")[0] in ("httpx", "pyVmomi", "pyVim"))}))
 """
 
-FIXTURE = (
-    ROOT / "tests/fixtures/veba-events"
-    / "EnteredMaintenanceModeEvent__data-only__kn-pcli-hostmaint-alarms.json"
-)
 
 
 def environment(cache: str) -> dict[str, str]:

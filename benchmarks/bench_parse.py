@@ -32,13 +32,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _sample import FIXTURE  # noqa: E402
 
 from veba_sdk.events import _parse, parse_event  # noqa: E402
 
-FIXTURE = (
-    ROOT / "tests" / "fixtures" / "veba-events"
-    / "EnteredMaintenanceModeEvent__data-only__kn-pcli-hostmaint-alarms.json"
-)
 NAME = "EnteredMaintenanceModeEvent"
 
 

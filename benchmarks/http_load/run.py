@@ -50,24 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 APPS = HERE / "apps"
 LUA = HERE / "cloudevent.lua"
-FIXTURE = (
-    ROOT
-    / "tests/fixtures/veba-events"
-    / "EnteredMaintenanceModeEvent__data-only__kn-pcli-hostmaint-alarms.json"
-)
-HEADERS = {
-    "ce-specversion": "1.0",
-    "ce-id": "910093",
-    "ce-source": "https://vcenter.local/sdk",
-    "ce-type": "com.vmware.vsphere.EnteredMaintenanceModeEvent.v0",
-    "ce-time": "2022-04-20T15:47:32.365Z",
-    "ce-eventclass": "event",
-    "ce-vsphereapiversion": "8.0.3.0",
-    "Content-Type": "application/json",
-}
 SERVER_CORE = "0"
 LOAD_CORE = "1"
 CONNECTIONS = 32
@@ -75,6 +59,7 @@ WRK_INSTALL = "wrk is not installed: apt-get install -y wrk (Debian/Ubuntu), bre
 
 sys.path.insert(0, str(HERE.parent))
 
+from _sample import FIXTURE, HEADERS  # noqa: E402
 from _timing import machine, table  # noqa: E402
 
 #: (ratio name, numerator, denominator, target, "min" or "max overhead")
