@@ -135,14 +135,11 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("server did not start")
 
 
-@pytest.fixture(params=["knative", "openfaas", "gcf"])
-def served(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str, str]]:
-    """``(adapter, url)`` of ``veba serve`` running the test function in a subprocess."""
-    if request.param == "gcf":  # absent from the cloudevents 2.x environment
-        pytest.importorskip("functions_framework")
+def _start_serve(project: Path, *options: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``veba serve fn_module`` in a subprocess, once its port accepts connections."""
     port = _free_port()
     process = subprocess.Popen(
-        [*VEBA, "serve", "fn_module", "--adapter", request.param, "--port", str(port)],
+        [*VEBA, "serve", "fn_module", *options, "--port", str(port)],
         cwd=project,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -150,6 +147,20 @@ def served(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str,
     )
     try:
         _wait(port, process)
+    except BaseException:
+        process.kill()
+        process.wait(timeout=10)
+        raise
+    return process, port
+
+
+@pytest.fixture(params=["knative", "openfaas", "gcf"])
+def served(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str, str]]:
+    """``(adapter, url)`` of ``veba serve`` running the test function in a subprocess."""
+    if request.param == "gcf":  # absent from the cloudevents 2.x environment
+        pytest.importorskip("functions_framework")
+    process, port = _start_serve(project, "--adapter", request.param)
+    try:
         yield request.param, f"http://127.0.0.1:{port}/"
     finally:
         process.terminate()
@@ -204,16 +215,8 @@ def test_serve_and_send_round_trip(served: tuple[str, str]) -> None:
 
 
 def test_serve_shows_handler_log_records(project: Path) -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [*VEBA, "serve", "fn_module", "--port", str(port)],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    process, port = _start_serve(project)
     try:
-        _wait(port, process)
         assert (
             _send(
                 f"http://127.0.0.1:{port}/",
