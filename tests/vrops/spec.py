@@ -207,18 +207,23 @@ class CheckedTransport(httpx.BaseTransport):
         response = self.inner.handle_request(request)
         content = response.read()
         response.close()
-        copy = httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=content,
-            request=request,
-            extensions=response.extensions,
-        )
+        copy = _buffered(response, content, request)
         self.checker.check_response(request, copy)
         return copy
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _buffered(response: httpx.Response, content: bytes, request: httpx.Request) -> httpx.Response:
+    """A copy of ``response`` holding its already-read ``content``, for checking and returning."""
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=content,
+        request=request,
+        extensions=response.extensions,
+    )
 
 
 class AsyncCheckedTransport(httpx.AsyncBaseTransport):
@@ -234,13 +239,7 @@ class AsyncCheckedTransport(httpx.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         content = await response.aread()
         await response.aclose()
-        copy = httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=content,
-            request=request,
-            extensions=response.extensions,
-        )
+        copy = _buffered(response, content, request)
         self.checker.check_response(request, copy)
         return copy
 
