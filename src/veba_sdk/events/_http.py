@@ -106,7 +106,10 @@ def read_asgi_headers(
     raw_length: bytes | None = None
     names = _HEADER_NAMES
     for raw_key, raw_value in headers:
-        name = names.get(raw_key) or _header_name(raw_key)
+        try:
+            name = names[raw_key]  # a subscript: cheaper than .get on the hot path
+        except KeyError:
+            name = _header_name(raw_key)
         if name is _OTHER:
             if raw_key == b"content-length":
                 raw_length = raw_value
