@@ -8,6 +8,8 @@ requests, and in-process for the classic watchdog's ``handle(req)``.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +69,81 @@ def test_veba_structured_bodies(
 ) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     described(client.post(url + "/", headers=headers, content=openfaas_body(shape)), shape)
+
+
+@pytest.fixture(scope="module")
+def image_url(log_file: Path) -> Iterator[str]:
+    """The kit image's server: ``veba_sdk.cli.openfaas_wsgi.serve`` (waitress) around ``handle``."""
+    port = free_port()
+    code = (
+        "import sys; from _openfaas_app import handle; "
+        "from veba_sdk.cli.openfaas_wsgi import serve; "
+        "serve(handle, '127.0.0.1', int(sys.argv[1]))"
+    )
+    with running([PYTHON, "-c", code, str(port)], port, env={"VEBA_TEST_LOG": str(log_file)}) as b:
+        yield b
+
+
+#: What reaches an OpenFaaS function in practice: VEBA's processor (no type), ``curl -d``
+#: (form-urlencoded), ``faas-cli invoke`` (text/plain), and odd ones seen in hand-made requests.
+ODD_TYPES = [
+    "application/x-www-form-urlencoded",
+    "text/plain; charset=utf-8",
+    "application/octet-stream",
+    "application/xml",
+]
+
+
+@pytest.mark.parametrize("server", ["template", "image"])
+@pytest.mark.parametrize("content_type", ODD_TYPES)
+def test_structured_body_whatever_the_content_type(
+    request: pytest.FixtureRequest, client: httpx.Client, server: str, content_type: str
+) -> None:
+    base = request.getfixturevalue("url" if server == "template" else "image_url")
+    for shape in (ENTER, SHAPES[-1]):
+        headers = {"Content-Type": content_type}
+        described(client.post(base + "/", headers=headers, content=openfaas_body(shape)), shape)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl command")
+@pytest.mark.parametrize("server", ["template", "image"])
+def test_curl_data_at_file(request: pytest.FixtureRequest, tmp_path: Path, server: str) -> None:
+    """``curl -d @event.json``: form-urlencoded, and curl strips the file's newlines."""
+    base = request.getfixturevalue("url" if server == "template" else "image_url")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(json.loads(openfaas_body(ENTER)), indent=2) + "\n")
+    done = subprocess.run(
+        ["curl", "-sS", "-w", "\n%{http_code}", "-d", f"@{event}", base + "/"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    body, _, status = done.stdout.rpartition("\n")
+    assert status == "200", done.stdout
+    seen = json.loads(body)
+    assert (seen["name"], seen["id"]) == (ENTER.name, ENTER.id)
+
+
+def test_binary_mode_keeps_its_content_type(url: str, client: httpx.Client) -> None:
+    """With ``ce-*`` headers the content type describes the data, as the binding says."""
+    headers, body = sdk_request(ENTER, "binary")
+    described(client.post(url + "/", headers=headers, content=body), ENTER)
+    odd = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    odd["Content-Type"] = "application/x-www-form-urlencoded"
+    response = client.post(url + "/", headers=odd, content=body)
+    assert response.status_code == 400
+    assert response.text.count("\n") == 1
+
+
+def test_a_non_json_body_keeps_the_content_type_reason(url: str, client: httpx.Client) -> None:
+    response = client.post(url + "/", headers={"Content-Type": "image/png"}, content=b"\x89PNG")
+    assert (response.status_code, response.text) == (
+        400,
+        "content type 'image/png' is not a CloudEvent\n",
+    )
+    form = client.post(url + "/", data={"specversion": "1.0"})  # a real form body
+    assert form.status_code == 400
 
 
 @pytest.mark.parametrize("mode", ["binary", "structured"])

@@ -1,8 +1,10 @@
 """OpenFaaS: the router as the ``handle`` of the python3-http template, or the classic one.
 
-VEBA's OpenFaaS processor POSTs the structured CloudEvent JSON with no CloudEvents content
-type and retries on 5xx. The decoder treats a JSON object with ``specversion`` as a structured
-event, so those bodies decode as sent; binary-mode requests (``ce-*`` headers) work too.
+VEBA's OpenFaaS processor POSTs the structured CloudEvent JSON with no content type and
+retries on 5xx; ``curl -d @event.json`` sends it as ``application/x-www-form-urlencoded`` and
+``faas-cli invoke`` as ``text/plain``. Without ``ce-*`` headers a JSON object body is read as
+the structured event whatever ``Content-Type`` says; binary-mode requests (``ce-*`` headers)
+follow their content type as the HTTP binding says.
 
 Three steps, as in every adapter: recognise the request (health probe, wrong method, size),
 convert it in (one CloudEvent, or a batch), convert the result out with the status policy of
@@ -90,6 +92,19 @@ def _header_map(headers: Any) -> dict[str, str]:
     return {str(key).lower(): str(value) for key, value in items}
 
 
+def _structured_whatever_the_type(headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether to read ``body`` as a structured CloudEvent, ignoring its ``Content-Type``.
+
+    VEBA's processor posts with no content type, ``curl -d @event.json`` says
+    ``application/x-www-form-urlencoded`` and ``faas-cli invoke`` says ``text/plain``: a JSON
+    object body is the structured event whatever the type says. A binary-mode request
+    (``ce-specversion`` header) keeps its content type, which is its data's.
+    """
+    if "ce-specversion" in headers or "content-type" not in headers:
+        return False
+    return body.lstrip()[:1] == b"{"
+
+
 def _respond(
     router: Router,
     *,
@@ -109,9 +124,10 @@ def _respond(
         body = bytes(body)
     if len(body) > max_body:
         return http.too_large(max_body)
-    decoded = http.decode_request(
-        headers, body, batch=http.is_batch(headers.get("content-type")), max_body=max_body
-    )
+    batch = http.is_batch(headers.get("content-type"))
+    if not batch and _structured_whatever_the_type(headers, body):
+        headers = {k: v for k, v in headers.items() if k != "content-type"}
+    decoded = http.decode_request(headers, body, batch=batch, max_body=max_body)
     if isinstance(decoded, Response):
         return decoded
     results = http.dispatch_sync(router, decoded, platform)

@@ -60,12 +60,19 @@ def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _body(environ: Mapping[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
+    """The request body, whatever its content type (``curl -d`` says form-urlencoded).
+
+    Read by ``Content-Length``; a chunked request without one is read to its end when the
+    server says the stream ends there (``wsgi.input_terminated``, as waitress does).
+    """
     stream = environ.get("wsgi.input")
-    return stream.read(length) if stream is not None and length > 0 else b""
+    if stream is None:
+        return b""
+    declared = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if not declared:
+        return bytes(stream.read()) if environ.get("wsgi.input_terminated") else b""
+    length = int(declared) if declared.isdigit() else 0
+    return bytes(stream.read(length)) if length > 0 else b""
 
 
 def wsgi_app(handle: Handle) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
