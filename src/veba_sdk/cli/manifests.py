@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
-from ._load import load_router
+from ._load import is_path, load_router
 from ._options import producer_option
 
 __all__ = ["command"]
 
 
 def _default_name(target: str) -> str:
-    module = target.partition(":")[0].rsplit(".", 1)[-1]
+    module = target.partition(":")[0]
+    module = Path(module).stem if is_path(module) else module.rsplit(".", 1)[-1]
     name = re.sub(r"[^a-z0-9]+", "-", module.lower()).strip("-")
     return f"veba-{name}" if name else "veba-function"
 

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from ._load import load_router
+from ._load import is_path, load_router
 
 __all__ = ["command", "knative_app"]
 
@@ -35,6 +35,15 @@ def knative_app() -> object:
     return asgi(load_router(os.environ[_TARGET_ENV]))
 
 
+def _watched(target: str) -> list[str]:
+    """Directories ``--reload`` watches: the current one, and a module file's own."""
+    module = target.partition(":")[0]
+    dirs = [os.getcwd()]
+    if is_path(module):
+        dirs.append(os.path.dirname(os.path.abspath(module)))
+    return list(dict.fromkeys(dirs))
+
+
 def _serve_knative(target: str, host: str, port: int, reload: bool) -> None:
     import uvicorn
 
@@ -46,7 +55,7 @@ def _serve_knative(target: str, host: str, port: int, reload: bool) -> None:
         host=host,
         port=port,
         reload=reload,
-        reload_dirs=[os.getcwd()] if reload else None,
+        reload_dirs=_watched(target) if reload else None,
         log_level="info",
     )
 
