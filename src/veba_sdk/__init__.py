@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ._context import Context, Reply
-    from ._errors import ConfigError, HandlerError, InvalidEvent, RouteError, VebaError
+    from ._errors import (
+        ConfigError,
+        HandlerError,
+        InvalidEvent,
+        MissingExtra,
+        RouteError,
+        VebaError,
+    )
     from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore, Outcome
     from ._router import DispatchResult, DuplicateInProgress, H, Pattern, Predicate, Route, Router
     from .events import Envelope, decode_http, from_cloudevent, parse_event, to_dict
@@ -39,6 +46,7 @@ _EXPORTS = {
     "ConfigError": "._errors",
     "HandlerError": "._errors",
     "InvalidEvent": "._errors",
+    "MissingExtra": "._errors",
     "RouteError": "._errors",
     "VebaError": "._errors",
     "IdempotencyStore": "._idempotency",
@@ -87,6 +95,7 @@ __all__ = [
     "IdempotencyStore",
     "InMemoryIdempotencyStore",
     "InvalidEvent",
+    "MissingExtra",
     "Outcome",
     "Reply",
     "Route",

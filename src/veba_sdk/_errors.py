@@ -6,12 +6,24 @@ The hierarchy has one root::
     ├── InvalidEvent          input that is not a decodable vCenter CloudEvent (HTTP 400)
     ├── RouteError            a route that can never match (raised at decoration time)
     ├── ConfigError           an invalid RouterConfig (the message names the field path)
-    └── HandlerError          a handler raised; carries the original exceptions
+    ├── HandlerError          a handler raised; carries the original exceptions
+    └── MissingExtra          an optional dependency is absent (also a ModuleNotFoundError);
+                              the message names the extra: pip install 'veba-sdk[vrops]'
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HandlerError", "InvalidEvent", "RouteError", "VebaError"]
+import functools
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "HandlerError",
+    "InvalidEvent",
+    "MissingExtra",
+    "RouteError",
+    "VebaError",
+]
 
 
 class VebaError(Exception):
@@ -66,11 +78,35 @@ class ConfigError(VebaError, ValueError):
 
     @classmethod
     def from_problems(cls, problems: list[str], *, hint: str = "") -> ConfigError:
-        """One error for a list of ``"path: reason"`` problems."""
+        """One error for a list of ``"path: reason"`` problems, all of them on one line."""
         if len(problems) == 1:
             message = problems[0]
-        else:
-            shown = "; ".join(problems[:5])
-            more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-            message = f"{len(problems)} problems: {shown}{more}"
+        else:  # every one of them: the one cut off may be the cause
+            message = f"{len(problems)} problems: " + "; ".join(problems)
         return cls(message + hint, problems=problems)
+
+
+class MissingExtra(VebaError, ModuleNotFoundError):
+    """An optional dependency is not installed; the message says which extra installs it.
+
+    A :class:`ModuleNotFoundError` too, so ``except ImportError`` code keeps working.
+    ``name`` is the missing module, ``extra`` the extra to install, ``feature`` what needs it.
+    """
+
+    def __init__(
+        self, module: str, extra: str, feature: str, *, distribution: str | None = None
+    ) -> None:
+        self.extra = extra
+        self.feature = feature
+        self.distribution = distribution or module
+        what = module if self.distribution == module else f"{module} ({self.distribution})"
+        super().__init__(
+            f"{feature} needs {what}, which is not installed: pip install 'veba-sdk[{extra}]'"
+        )
+        self.name = module
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            functools.partial(type(self), distribution=self.distribution),
+            (str(self.name), self.extra, self.feature),
+        )

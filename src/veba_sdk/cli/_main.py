@@ -8,7 +8,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import click
+from .._extras import needs_extra
+
+with needs_extra("cli", "the veba command"):
+    import click
 
 from .._errors import VebaError
 from ..manifests import ManifestError

@@ -132,7 +132,10 @@ def command(
       veba send com.vmware.vc.HA.ClusterFailoverActionCompletedEvent --producer vsphere-source
       veba send VmPoweredOnEvent --platform openfaas --to http://127.0.0.1:8081/
     """
-    import httpx
+    from .._extras import needs_extra
+
+    with needs_extra("cli", "veba send"):
+        import httpx
 
     from ..testing import make_event, send
 

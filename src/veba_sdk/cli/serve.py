@@ -6,6 +6,8 @@ import os
 
 import click
 
+from .._errors import MissingExtra
+from .._extras import needs_extra
 from ._load import is_path, load_router
 
 __all__ = ["command", "knative_app"]
@@ -45,7 +47,8 @@ def _watched(target: str) -> list[str]:
 
 
 def _serve_knative(target: str, host: str, port: int, reload: bool) -> None:
-    import uvicorn
+    with needs_extra("cli", "veba serve"):
+        import uvicorn
 
     os.environ[_TARGET_ENV] = target
     load_router(target)  # fail fast, before the server starts
@@ -80,10 +83,11 @@ def _serve_gcf(target: str, host: str, port: int, reload: bool) -> None:
     import tempfile
 
     try:
-        import functions_framework
-        from functions_framework._http import create_server
-    except ImportError:
-        raise click.UsageError("--adapter gcf needs functions-framework (veba-sdk[gcf])") from None
+        with needs_extra("gcf", "veba serve --adapter gcf"):
+            import functions_framework
+            from functions_framework._http import create_server
+    except MissingExtra as exc:
+        raise click.UsageError(str(exc)) from None
     load_router(target)  # fail fast with a readable error
     # functions-framework loads its target from a source file: write a two-line one.
     source = os.path.join(tempfile.mkdtemp(prefix="veba-gcf-"), "main.py")

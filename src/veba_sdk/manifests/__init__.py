@@ -55,7 +55,10 @@ TARGETS = {
 
 def dump_yaml(documents: list[Any] | Any) -> str:
     """YAML text of one document or a ``---``-separated stream, keys in a stable order."""
-    import yaml
+    from .._extras import needs_extra
+
+    with needs_extra("cli", "writing manifests"):
+        import yaml
 
     docs = documents if isinstance(documents, list) else [documents]
     return yaml.safe_dump_all(

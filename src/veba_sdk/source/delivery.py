@@ -145,7 +145,10 @@ class HttpTarget:
         headers: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
     ) -> None:
-        import httpx  # optional dependency (veba-sdk[source])
+        from .._extras import needs_extra
+
+        with needs_extra("source", "veba_sdk.source.HttpTarget"):
+            import httpx
 
         if encoding not in ("binary", "structured"):
             raise ValueError(f"encoding must be binary or structured, not {encoding!r}")

@@ -13,7 +13,10 @@ import base64
 import datetime as dt
 from typing import Any
 
-from pyVmomi import VmomiSupport, vim
+from veba_sdk._extras import needs_extra
+
+with needs_extra("source", "veba_sdk.source"):
+    from pyVmomi import VmomiSupport, vim
 
 _ManagedObject: Any = VmomiSupport.ManagedObject
 _DataObject: Any = VmomiSupport.DataObject

@@ -32,12 +32,15 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-import stamina
-from pyVim import connect as _pyvim_connect
-from pyVmomi import vim as _vim
-from pyVmomi import vmodl as _vmodl
-
 from veba_sdk._errors import VebaError
+from veba_sdk._extras import needs_extra
+
+with needs_extra("source", "veba_sdk.source"):
+    import stamina
+    from pyVim import connect as _pyvim_connect
+    from pyVmomi import vim as _vim
+    from pyVmomi import vmodl as _vmodl
+
 from veba_sdk.source.checkpoint import Checkpoint, CheckpointStore, checkpoint_path
 from veba_sdk.source.delivery import PRODUCERS, Deliver, cloudevent_attributes
 from veba_sdk.source.payload import (

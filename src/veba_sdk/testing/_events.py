@@ -549,8 +549,12 @@ def send(
 
     Raises:
         ValueError: an unknown platform, or options the platform never sends.
+        MissingExtra: httpx is not installed (the ``vrops`` extra has it).
     """
-    import httpx
+    from .._extras import needs_extra
+
+    with needs_extra("vrops", "veba_sdk.testing.send"):
+        import httpx
 
     if platform == "openfaas":
         if producer != "router" or encoding != "json":

@@ -42,7 +42,11 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMappi
 from typing import Any
 
 import attrs
-import httpx
+
+from veba_sdk._extras import needs_extra
+
+with needs_extra("vrops", "veba_sdk.testing.FakeVrops"):
+    import httpx
 
 __all__ = ["FakeVrops", "RecordedCall"]
 
@@ -921,7 +925,8 @@ class FakeVrops:
         >>> with FakeVrops().serve() as url:           # doctest: +SKIP
         ...     client = VropsClient(url, "admin", "fake-Passw0rd!")
         """
-        import uvicorn
+        with needs_extra("knative", "FakeVrops.serve"):
+            import uvicorn
 
         # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only
         # then, and without it every response with a body waits ~40 ms (Nagle).

@@ -4,8 +4,15 @@
 >>> vrops = VropsClient.from_env()                       # doctest: +SKIP
 >>> vrops.mark_host_maintained("esx01.lab", duration=60)  # doctest: +SKIP
 
-Needs the ``vrops`` extra (``pip install veba-sdk[vrops]``: httpx, stamina).
+Needs the ``vrops`` extra (``pip install 'veba-sdk[vrops]'``: httpx, stamina); without it,
+importing this package raises :class:`veba_sdk.MissingExtra` saying so.
 """
+
+from veba_sdk._extras import needs_extra
+
+with needs_extra("vrops", "veba_sdk.vrops"):
+    import httpx  # noqa: F401  # checked first: every module below needs it
+    import stamina  # noqa: F401
 
 from veba_sdk.vrops._async_client import AsyncVropsClient
 from veba_sdk.vrops._auth import VropsTokenAuth
