@@ -24,6 +24,7 @@ from ._errors import RouteError
 from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
 from ._threads import handler_threads
 from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_event_class
+from .events._envelope import MAX_NAME
 
 if TYPE_CHECKING:
     import asyncio
@@ -46,6 +47,7 @@ Pattern = str | type
 
 _GLOB_CHARS = frozenset("*?[")
 _MAX_CACHED_NAMES = 4096  # event names come from the wire: bound what we remember
+_MAX_KEY = 512  # longer idempotency keys are stored as their SHA-256
 
 
 class DuplicateInProgress(Exception):
@@ -382,6 +384,8 @@ class Router:
             routes = tuple(r for r in self._routes if r.matches(name, category, key[2]))
             if not routes:
                 routes = tuple(self._defaults)
+            if len(name) > MAX_NAME:  # decoded events never have one; a hand-made one may
+                return routes
             with self._lock:
                 if len(self._cache) >= _MAX_CACHED_NAMES:
                     self._cache.clear()
@@ -568,12 +572,20 @@ def idempotency_key(envelope: Envelope) -> str:
     """``source`` + vCenter event key (the CloudEvent id when the event has no key).
 
     The router format gives every delivery a random CloudEvent id, so the vCenter key is the
-    only identity that survives a redelivery.
+    only identity that survives a redelivery. A key over 512 characters (never a real one: a
+    vCenter URL and a number) is ``"sha256:"`` and the hex digest of it.
     """
     key = getattr(envelope.event, "key", None)
     if key is None or key == "":
         key = envelope.attributes.get("id")
-    return f"{envelope.attributes.get('source')}#{key}"
+    text = f"{envelope.attributes.get('source')}#{key}"
+    if len(text) <= _MAX_KEY:
+        return text
+    # source and id come from the wire, and stores keep keys for their TTL: a long key is
+    # stored by its digest, so an event's size is not what a store's memory holds.
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _claim(store: IdempotencyStore, envelope: Envelope, result: DispatchResult) -> str | None:

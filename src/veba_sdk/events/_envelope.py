@@ -24,7 +24,15 @@ from ._parse import known_structurer, parse_event
 if TYPE_CHECKING:
     from ._classes import Event
 
-__all__ = ["CATEGORIES", "PRODUCERS", "Envelope", "from_cloudevent", "split_type"]
+__all__ = [
+    "CATEGORIES",
+    "MAX_NAME",
+    "PRODUCERS",
+    "SPEC_VERSIONS",
+    "Envelope",
+    "from_cloudevent",
+    "split_type",
+]
 
 ROUTER_TYPE_PREFIX = "com.vmware.event.router/"
 VSPHERE_TYPE_PREFIX = "com.vmware.vsphere."
@@ -33,6 +41,13 @@ CATEGORIES = ("event", "eventex", "extendedevent")
 PRODUCERS = ("router", "vsphere-source")
 _CLASS_FOR_CATEGORY = {"eventex": "EventEx", "extendedevent": "ExtendedEvent"}
 _REQUIRED = ("specversion", "id", "source", "type")
+#: The CloudEvents spec versions accepted: what the ``cloudevents`` SDK accepts, in both majors
+#: (1.x maps exactly these two to its event classes; 2.x's ``SpecVersion`` is these two).
+SPEC_VERSIONS = ("1.0", "0.3")
+#: The longest event name (class name or EventEx/ExtendedEvent type id) accepted, in characters.
+#: The longest real one is 79 (``com.vmware.vcIntegrity.HostUpgradePrecheckTestFail...``, vCenter
+#: 6.7-8.0 and VMC); names come from the wire and are cached, so longer ones are refused.
+MAX_NAME = 256
 
 
 class Envelope:
@@ -141,12 +156,16 @@ def _split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
             raise InvalidEvent(
                 f"attribute 'subject' is required with type {ce_type!r}", field="subject"
             )
+        if len(subject) > MAX_NAME:
+            raise _too_long("subject", len(subject))
         return subject, category, "router"
     if ce_type.startswith(VSPHERE_TYPE_PREFIX) and ce_type.endswith(VSPHERE_TYPE_SUFFIX):
         # Never split on dots: EventEx ids are dotted themselves.
         name = ce_type[len(VSPHERE_TYPE_PREFIX) : -len(VSPHERE_TYPE_SUFFIX)]
         if not name:
             raise InvalidEvent(f"type {ce_type!r} names no vCenter event", field="type")
+        if len(name) > MAX_NAME:
+            raise _too_long("type", len(name))
         eventclass = attributes.get("eventclass")
         if eventclass in CATEGORIES:
             category = str(eventclass)
@@ -161,12 +180,26 @@ def _split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
     raise InvalidEvent(f"type {ce_type[:120]!r} names no vCenter event", field="type")
 
 
+def _too_long(field: str, length: int) -> InvalidEvent:
+    return InvalidEvent(
+        f"the event name in '{field}' is {length} characters, over the {MAX_NAME} character limit",
+        field=field,
+    )
+
+
 def check_required(attributes: Mapping[str, Any]) -> None:
-    """Raise :class:`InvalidEvent` unless the required CloudEvent attributes are present."""
+    """Raise :class:`InvalidEvent` unless the required CloudEvent attributes are present
+    and ``specversion`` is one the ``cloudevents`` SDK accepts (:data:`SPEC_VERSIONS`)."""
     for key in _REQUIRED:
         value = attributes.get(key)
         if not isinstance(value, str) or not value:
             raise InvalidEvent(f"missing required attribute {key!r}", field=key)
+    version = attributes["specversion"]
+    if version != "1.0" and version != "0.3":  # SPEC_VERSIONS, spelled out: no tuple scan
+        raise InvalidEvent(
+            f"specversion {version[:20]!r} is not supported (only {' or '.join(SPEC_VERSIONS)})",
+            field="specversion",
+        )
 
 
 def build_envelope(attributes: dict[str, Any], data: Any, content_type: str | None) -> Envelope:

@@ -131,12 +131,16 @@ def read_asgi_headers(
 
 
 # What an ASGI header name is: a CloudEvent attribute name (b"ce-id" -> "id"), or one of the
-# two markers below (compared by identity). Filled as names are seen; bounded, as names come
-# from the wire.
+# two markers below (compared by identity). Names come from the wire, so what is kept is bounded
+# in count and in size: the names producers and proxies send are there from the start, and
+# others are added while there is room, only when at most _MAX_CACHED_NAME bytes long (the
+# CloudEvents spec asks for attribute names of at most 20 characters). A longer name is still
+# read, just never kept.
 _OTHER = "\x00other"
 _CONTENT_TYPE = "\x00content-type"
 _HEADER_NAMES: dict[bytes, str] = {}
 _MAX_HEADER_NAMES = 512
+_MAX_CACHED_NAME = 64
 
 
 def _header_name(raw_key: bytes) -> str:
@@ -153,9 +157,25 @@ def _header_name(raw_key: bytes) -> str:
         name = _CONTENT_TYPE
     else:
         name = _OTHER
-    if len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
+    if len(raw_key) <= _MAX_CACHED_NAME and len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
         _HEADER_NAMES[raw_key] = name
     return name
+
+
+for _known in (
+    # CloudEvents core and the extensions VEBA's producers and Knative send
+    *(f"ce-{name}" for name in (
+        "specversion", "id", "source", "type", "subject", "time", "dataschema",
+        "datacontenttype", "eventclass", "vsphereapiversion", "traceparent", "tracestate",
+        "knativearrivaltime", "knativebrokerttl",
+    )),
+    # what HTTP clients, Knative's queue-proxy and ingresses add
+    "content-type", "content-length", "host", "user-agent", "accept", "accept-encoding",
+    "connection", "authorization", "traceparent", "tracestate", "x-request-id",
+    "x-forwarded-for", "x-forwarded-proto", "prefer", "k-proxy-request",
+):  # fmt: skip
+    _header_name(_known.encode("ascii"))
+del _known
 
 
 def _check_size(body: bytes, max_body: int) -> bytes:
@@ -219,9 +239,12 @@ def _parts(
     """What :func:`read_cloudevent` answers, from headers already read."""
     if "specversion" in attributes:
         # Header values are always text, so being truthy is being a non-empty string;
-        # check_required names the first one missing.
+        # check_required names the first one missing, or the specversion it refuses.
         get = attributes.get
-        if not (get("specversion") and get("id") and get("source") and get("type")):
+        version = get("specversion")
+        if (version != "1.0" and version != "0.3") or not (
+            get("id") and get("source") and get("type")
+        ):
             check_required(attributes)
         if content_type is not None:
             attributes["datacontenttype"] = content_type
