@@ -60,7 +60,11 @@ NOT_PLAIN = {
     "dev__appliance-vsphere-source-template.ytt.yml": ("out", r"duplicate key.*ytt"),
     "dev__appliance-horizon-source-template.ytt.yml": ("out", r"duplicate key.*ytt"),
     "dev__chart-config.yaml": ("out", r"not valid YAML.*helm template"),
-    "dev__chart-values.yaml": ("out", r"^\d+ problems: apiVersion: required"),
+    # Unknown keys first, then what is missing; nothing cut off.
+    "dev__chart-values.yaml": (
+        "out",
+        r"^21 problems: replicaCount: unknown field; .*; apiVersion: required; .*metricsProvider",
+    ),
     "dev__vcsim.yaml": ("out", r"expected one YAML document, found 2"),
     "dev__routerconfig.schema.json": ("out", r"apiVersion: required"),
     "v0.6.0__routerconfig.schema.json": ("out", r"apiVersion: required"),
@@ -256,6 +260,82 @@ def test_several_problems_are_all_reported() -> None:
         "eventProvider.vcenter.insecureSSL: must be a boolean, got string",
     ]
     assert str(info.value).startswith("2 problems: metadata.name: required; ")
+
+
+def _keys(node: Any, path: str = "") -> list[tuple[str, str]]:
+    """``(parent path, key)`` of every mapping key in a document (free-form labels excepted)."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.append((path, key))
+            if path + key != "metadata.labels":
+                found.extend(_keys(value, f"{path}{key}."))
+    return found
+
+
+def _misspell(key: str) -> str:
+    """A typo: two middle letters swapped, or (for keys of two letters or with a double letter
+    there) the middle letter dropped, e.g. ``address`` -> ``adress``."""
+    middle = len(key) // 2
+    if len(key) > 3 and key[middle - 1] != key[middle]:
+        return key[: middle - 1] + key[middle] + key[middle - 1] + key[middle + 1 :]
+    return key[:middle] + key[middle + 1 :]
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_a_misspelt_key_in_a_real_config_is_named_first_with_a_suggestion(name: str) -> None:
+    document = load_yaml(name)
+    checked = 0
+    for parent, key in _keys(document):
+        typo = _misspell(key)
+        broken = copy.deepcopy(document)
+        section = broken
+        for part in parent.rstrip(".").split(".") if parent else []:
+            section = section[part]
+        section[typo] = section.pop(key)
+        with pytest.raises(ConfigError) as info:
+            load_router_config(broken)
+        first = f"{parent}{typo}: unknown field (did you mean {key!r}?)"
+        assert info.value.problems[0] == first, (name, key, info.value.problems)
+        message = str(info.value)
+        assert "more" not in message
+        assert all(problem in message for problem in info.value.problems)
+        checked += 1
+    assert checked >= 10
+
+
+def test_the_adress_typo_reports_its_cause_first(tmp_path: Path) -> None:
+    text = (FIXTURES / "dev__event-router-config-vcenter-knative.yaml").read_text()
+    path = tmp_path / "router-config.yaml"
+    path.write_text(text.replace("    address:", "    adress:"))
+    with pytest.raises(ConfigError) as info:
+        load_router_config(path)
+    assert str(info.value) == (
+        "2 problems: eventProvider.vcenter.adress: unknown field (did you mean 'address'?); "
+        "eventProvider.vcenter.address: required"
+    )
+
+
+def test_many_problems_are_never_cut_off() -> None:
+    doc = base()
+    for key in ("name", "type"):
+        doc["eventProcessor"][key.upper()] = doc["eventProcessor"].pop(key)
+    doc["metricsProvider"]["default"]["bindadress"] = doc["metricsProvider"]["default"].pop(
+        "bindAddress"
+    )
+    doc["eventProvider"]["vcenter"]["insecureSSL"] = "no"
+    doc["eventProvider"]["vcenter"]["checkpoint"] = "yes"
+    del doc["metadata"]["name"]
+    with pytest.raises(ConfigError) as info:
+        load_router_config(doc)
+    problems = info.value.problems
+    assert len(problems) > 5
+    assert problems[:3] == [
+        "eventProcessor.NAME: unknown field (did you mean 'name'?)",
+        "eventProcessor.TYPE: unknown field (did you mean 'type'?)",
+        "metricsProvider.default.bindadress: unknown field (did you mean 'bindAddress'?)",
+    ]
+    assert str(info.value) == f"{len(problems)} problems: " + "; ".join(problems)
 
 
 def test_secret_values_never_in_errors() -> None:

@@ -15,7 +15,9 @@ types, enumerations, no unknown fields, exactly one section per provider,
 processor and auth block). Every problem is reported with the dotted path of
 the offending field, e.g. ``eventProcessor.knative.encoding: must be one of
 binary, structured``; values of secret fields never appear in messages or
-reprs.
+reprs. Unknown keys come first, each with the known key it is closest to
+(``eventProvider.vcenter.adress: unknown field (did you mean 'address'?)``):
+a misspelt key is usually what the other problems follow from.
 
 Deliberate differences from the JSON schema (``routerconfig.schema.json``),
 each because the schema disagrees with configs VEBA itself ships:
@@ -348,6 +350,7 @@ class _Section:
         self.path = path
         self.problems = problems
         self.seen: set[str] = set()
+        self.known: set[str] = set()  # every key this section's reader asked about
 
     def where(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -356,10 +359,12 @@ class _Section:
         self.problems.append(f"{self.where(key)}: {message}")
 
     def has(self, key: str) -> bool:
+        self.known.add(key)
         return key in self.value
 
     def _get(self, key: str, required: bool) -> Any:
         self.seen.add(key)
+        self.known.add(key)
         if key not in self.value:
             if required:
                 self.problem(key, "required")
@@ -425,7 +430,45 @@ class _Section:
     def finish(self) -> None:
         for key in self.value:
             if key not in self.seen:
-                self.problems.append(f"{self.where(str(key))}: unknown field")
+                self.problems.append(
+                    f"{self.where(str(key))}: {UNKNOWN_FIELD}{_did_you_mean(str(key), self.known)}"
+                )
+
+
+UNKNOWN_FIELD = "unknown field"
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits (insert, delete, change, swap of neighbours) turning ``a`` into ``b``."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, other in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (char != other))
+            if i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == other:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return row[-1]
+
+
+def _did_you_mean(key: str, known: set[str]) -> str:
+    """`` (did you mean 'address'?)`` for a key close to a known one (case-insensitively)."""
+    import difflib
+
+    lowered = key.lower()
+    scored = []
+    for candidate in sorted(known):
+        ratio = difflib.SequenceMatcher(None, lowered, candidate.lower()).ratio()
+        edits = _edits(lowered, candidate.lower())
+        if edits <= max(1, len(key) // 3) or ratio >= 0.8:
+            scored.append((edits, -ratio, candidate))
+    return f" (did you mean {min(scored)[2]!r}?)" if scored else ""
+
+
+def _unknown_first(problems: list[str]) -> list[str]:
+    """Unknown keys first (a misspelt key is usually the cause of the rest), else in order."""
+    return sorted(problems, key=lambda p: f": {UNKNOWN_FIELD}" not in p)
 
 
 def _one_section(sec: _Section, kind: str, choices: Mapping[str, str]) -> None:
@@ -554,7 +597,7 @@ def _uri_from_parts(sec: _Section) -> str:
         sec.seen.add(key)
         name = canonical.get(str(key).lower())
         if name is None:
-            sec.problem(str(key), "unknown field")
+            sec.problem(str(key), UNKNOWN_FIELD + _did_you_mean(str(key), set(_URL_PARTS)))
             continue
         parts[name] = value
     scheme = str(parts.get("Scheme") or "")
@@ -780,5 +823,5 @@ def load_router_config(
     config = _read_root(root)
     root.finish()
     if problems:
-        raise ConfigError.from_problems(problems, hint=_template_hint(text))
+        raise ConfigError.from_problems(_unknown_first(problems), hint=_template_hint(text))
     return config
