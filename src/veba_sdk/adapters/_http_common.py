@@ -9,6 +9,7 @@ request                                                  answer
 ``GET``/``HEAD`` on ``/health/liveness``, ``/readiness``  200 ``OK`` (readiness 503 when stopping)
 any other method than ``POST``                           405 with ``Allow``
 body over the limit (1 MiB by default)                   413
+a batch of more than 100 events                          413
 empty, not a CloudEvent, bad JSON/XML, wrong type        400 with a one-line ``text/plain`` reason
 a handler raised (others of the event still ran)         500 naming the handlers and the event id
 handlers ran, one replied                                200 with the reply CloudEvent
@@ -37,7 +38,9 @@ from .._errors import InvalidEvent
 from .._router import DispatchResult, Router
 from ..events import Envelope
 from ..events._http import (
+    DEFAULT_MAX_BATCH,
     DEFAULT_MAX_BODY,
+    BatchTooLarge,
     Headers,
     decode_http,
     decode_http_batch,
@@ -45,6 +48,7 @@ from ..events._http import (
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
+    "DEFAULT_MAX_BATCH",
     "DEFAULT_MAX_BODY",
     "HEALTH_PATHS",
     "REPLY_MODES",
@@ -213,6 +217,8 @@ def decode_request(
         return one if isinstance(one, Response) else [one]
     try:
         return decode_http_batch(headers, body, max_body=max_body)
+    except BatchTooLarge as exc:
+        return plain(413, exc.reason)
     except Exception as exc:
         return undecodable(exc)
 
