@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,6 +16,35 @@ _CORE_ATTRIBUTES = frozenset(
     {"id", "source", "specversion", "type", "subject", "time", "datacontenttype", "dataschema"}
 )
 logger = logging.getLogger("veba_sdk")
+
+#: While a handler runs, the event and the handler's name; set by the router only once
+#: correlation is on (:func:`veba_sdk.logging.setup` with JSON, or a ``JsonFormatter`` made).
+handler_context: ContextVar[tuple[Envelope, str] | None] = ContextVar(
+    "veba_handler", default=None
+)
+
+
+class EventLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """``ctx.logger``: records carry the event's correlation fields as attributes.
+
+    ``event_id``, ``event``, ``event_type``, ``event_subject``, ``event_source`` (and
+    ``handler`` while correlation is on); a call's own ``extra=`` fields are kept beside them.
+    The fields are added only to records that are emitted.
+    """
+
+    def process(
+        self, msg: Any, kwargs: MutableMapping[str, Any]
+    ) -> tuple[Any, MutableMapping[str, Any]]:
+        """Add the event's fields to the record's ``extra``."""
+        fields = dict(self.extra or {})
+        current = handler_context.get()
+        if current is not None:
+            fields["handler"] = current[1]
+        own = kwargs.get("extra")
+        if own:
+            fields.update(own)
+        kwargs["extra"] = fields
+        return msg, kwargs
 
 
 class Reply:
@@ -178,10 +208,19 @@ class Context:
 
     @property
     def logger(self) -> logging.LoggerAdapter[logging.Logger]:
-        """A logger whose records carry the event id and name."""
+        """A logger (``veba_sdk``) whose records carry the event's id, name, type, subject and
+        source (see :class:`EventLogger`)."""
         if self._logger is None:
-            self._logger = logging.LoggerAdapter(
-                logger, {"event_id": self.envelope.attributes.get("id"), "event": self.name}
+            attributes = self.envelope.attributes
+            self._logger = EventLogger(
+                logger,
+                {
+                    "event_id": attributes.get("id"),
+                    "event": self.name,
+                    "event_type": attributes.get("type"),
+                    "event_subject": attributes.get("subject"),
+                    "event_source": attributes.get("source"),
+                },
             )
         return self._logger
 

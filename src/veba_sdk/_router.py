@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._context import Context, Reply
+from ._context import Context, Reply, handler_context
 from ._errors import RouteError
 from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
 from ._threads import handler_threads
@@ -46,6 +46,9 @@ Predicate = Callable[[Any], bool]
 Pattern = str | type
 
 _GLOB_CHARS = frozenset("*?[")
+# Whether dispatch notes the running handler in handler_context, for log records' correlation
+# fields. Off until a JSON log formatter exists, so dispatch pays nothing for it otherwise.
+_correlate = False
 _MAX_CACHED_NAMES = 4096  # event names come from the wire: bound what we remember
 _MAX_KEY = 512  # longer idempotency keys are stored as their SHA-256
 
@@ -420,6 +423,7 @@ class Router:
                 args: tuple[Any, ...] = (envelope.event, ctx)
             else:
                 args = (envelope.event,)
+            token = handler_context.set((envelope, route.name)) if _correlate else None
             try:
                 if route.is_async:
                     value = self._run_coroutine(route.handler(*args))
@@ -428,6 +432,9 @@ class Router:
             except Exception as exc:  # a handler's failure must not stop the others
                 _record_failure(result, route, exc, envelope)
                 continue
+            finally:
+                if token is not None:
+                    handler_context.reset(token)
             result.ran.append(route.name)
             if value is not None:
                 if ctx is None:
@@ -459,6 +466,8 @@ class Router:
                 args: tuple[Any, ...] = (envelope.event, ctx)
             else:
                 args = (envelope.event,)
+            # Set on the loop: the worker thread runs in a copy of this context.
+            token = handler_context.set((envelope, route.name)) if _correlate else None
             try:
                 if route.is_async:
                     value = await route.handler(*args)
@@ -469,6 +478,9 @@ class Router:
             except Exception as exc:  # a handler's failure must not stop the others
                 _record_failure(result, route, exc, envelope)
                 continue
+            finally:
+                if token is not None:
+                    handler_context.reset(token)
             result.ran.append(route.name)
             if value is not None:
                 if ctx is None:
@@ -566,6 +578,13 @@ class Router:
 
     def __repr__(self) -> str:
         return f"Router(routes={len(self._routes)}, defaults={len(self._defaults)})"
+
+
+def correlate_records() -> None:
+    """From now on, note the event and handler in ``handler_context`` while a handler runs
+    (what :class:`veba_sdk.logging.JsonFormatter` reads for its correlation fields)."""
+    global _correlate
+    _correlate = True
 
 
 def idempotency_key(envelope: Envelope) -> str:

@@ -43,6 +43,7 @@ from .._errors import InvalidEvent
 from ..events import Envelope, from_cloudevent, is_event_class
 from ..events._codec import loads_json
 from ..events._http import _structured_parts
+from ..logging import setup as setup_logging
 
 __all__ = ["LambdaContext", "LambdaHandler", "handler"]
 
@@ -219,6 +220,7 @@ def handler(router: _Router) -> LambdaHandler:
         InvalidEvent: a direct invocation that is no vCenter event.
         HandlerError: a handler raised (the other handlers still ran).
     """
+    setup_logging()
 
     def dispatch_one(event: Any, context: LambdaContext | None) -> dict[str, Any] | None:
         envelope = decode_event(event)

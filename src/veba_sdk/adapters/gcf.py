@@ -47,6 +47,7 @@ from typing import Any, Protocol, cast
 
 from .._errors import InvalidEvent
 from ..events import from_cloudevent
+from ..logging import setup as setup_logging
 
 __all__ = ["BadCloudEvent", "bad_request", "function"]
 
@@ -145,6 +146,7 @@ def function(router: _Router, name: str = "handle") -> Callable[[Any], None]:
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"the function name must be a Python identifier, not {name!r}")
+    setup_logging()
 
     def handle(cloud_event: Any) -> None:
         try:

@@ -24,6 +24,7 @@ from .._errors import InvalidEvent
 from .._router import Router
 from ..events import Envelope, from_cloudevent
 from ..events._http import decode_http, decode_http_read, read_asgi_headers
+from ..logging import setup as setup_logging
 from . import _http_common as http
 from ._gc import DEFAULT_YOUNG_THRESHOLD, YoungThreshold
 from ._http_common import DEFAULT_MAX_BODY, Response
@@ -259,7 +260,9 @@ def asgi(
     ``application/cloudevents-batch+json`` batch, each of whose events is dispatched), serves
     ``/health/liveness`` and ``/health/readiness``, and supports the lifespan protocol.
     """
-    return ASGIApp(router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold)
+    app = ASGIApp(router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold)
+    setup_logging()
+    return app
 
 
 class WSGIApp:
@@ -360,7 +363,9 @@ def wsgi(
 
     Handlers run in the server's worker; ``async def`` handlers on a private per-thread loop.
     """
-    return WSGIApp(router, max_body=max_body, reply_mode=reply_mode)
+    app = WSGIApp(router, max_body=max_body, reply_mode=reply_mode)
+    setup_logging()
+    return app
 
 
 class FuncFunction:
@@ -443,6 +448,8 @@ def new(
         from .. import router as default_router
 
         router = default_router
-    return FuncFunction(
+    function = FuncFunction(
         router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold
     )
+    setup_logging()
+    return function

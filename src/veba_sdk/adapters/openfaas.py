@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 from .._errors import HandlerError
 from .._router import Router
+from ..logging import setup as setup_logging
 from . import _http_common as http
 from ._http_common import DEFAULT_MAX_BODY, Response
 
@@ -150,6 +151,7 @@ def handler(router: Router, *, max_body: int = DEFAULT_MAX_BODY) -> PythonHttpHa
         raised (VEBA retries), 204/200 otherwise.
     """
     http.check_options(max_body, "structured")
+    setup_logging()
 
     def handle(event: OpenFaaSEvent, context: Any = None) -> dict[str, Any]:
         """Handle one OpenFaaS request carrying a VEBA CloudEvent."""
