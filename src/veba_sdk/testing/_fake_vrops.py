@@ -39,7 +39,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -47,6 +47,9 @@ from veba_sdk._extras import needs_extra
 
 with needs_extra("vrops", "veba_sdk.testing.FakeVrops"):
     import httpx
+
+if TYPE_CHECKING:
+    from veba_sdk.vrops import AsyncVropsClient, VropsClient
 
 __all__ = ["FakeVrops", "RecordedCall"]
 
@@ -917,6 +920,40 @@ class FakeVrops:
     def sync_transport(self) -> httpx.BaseTransport:
         """An in-process transport for :class:`httpx.Client` / ``VropsClient``."""
         return _SyncTransport(self)
+
+    #: The base URL of :meth:`client` and :meth:`async_client` (nothing listens there).
+    URL = "https://vrops.test"
+
+    def client(self, **options: Any) -> VropsClient:
+        """A ready :class:`~veba_sdk.vrops.VropsClient` answered by this fake in-process.
+
+        ``options`` go to the client (``cache_host_ids=True``, ``retry=...``). Close it, or
+        use it as a context manager. The ``vrops_client`` fixture makes one and sets it as
+        ``VropsClient.shared()`` for the test.
+        """
+        from veba_sdk.vrops import VropsClient
+
+        return VropsClient(
+            self.URL,
+            self.username,
+            self.__password,
+            auth_source=self.auth_source,
+            transport=self.sync_transport(),
+            **options,
+        )
+
+    def async_client(self, **options: Any) -> AsyncVropsClient:
+        """A ready :class:`~veba_sdk.vrops.AsyncVropsClient` answered by this fake in-process."""
+        from veba_sdk.vrops import AsyncVropsClient
+
+        return AsyncVropsClient(
+            self.URL,
+            self.username,
+            self.__password,
+            auth_source=self.auth_source,
+            transport=self.transport(),
+            **options,
+        )
 
     @contextlib.contextmanager
     def serve(self, *, host: str = "127.0.0.1", log_level: str = "warning") -> Iterator[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import stamina
@@ -23,6 +23,7 @@ from veba_sdk.vrops._base import (
 from veba_sdk.vrops._client import _ClientBase
 from veba_sdk.vrops._errors import VropsError
 from veba_sdk.vrops._models import Alert, AlertNote, NodeStatus, Resource, ResourceState
+from veba_sdk.vrops._shared import SharedOverride, shared_clients
 
 __all__ = ["AsyncVropsClient"]
 
@@ -37,6 +38,36 @@ class AsyncVropsClient(_ClientBase[httpx.AsyncClient]):
     """
 
     _http_class = httpx.AsyncClient
+
+    # -- the process-wide client -------------------------------------------------
+
+    @classmethod
+    def shared(cls, **options: Any) -> AsyncVropsClient:
+        """The client of the running event loop, made from the environment on its first call.
+
+        Call it inside ``async def`` handlers (an ``httpx.AsyncClient``'s connections belong
+        to one loop, so each running loop gets its own client, made once under a lock; under
+        uvicorn that is one client for the process). Importing the handler module needs no
+        vROps settings. ``options`` go to :meth:`from_env` when a client is made; a later call
+        giving options must give the same ones. The test kit's ``vrops_client`` fixture (or
+        :meth:`set_shared`) makes it answer a client on ``FakeVrops``, whatever the loop.
+
+        Raises:
+            RuntimeError: no event loop is running.
+            VropsError: the environment has no vROps settings.
+            ValueError: ``options`` differ from those the shared client was made with.
+        """
+        return shared_clients(cls, per_loop=True).get(options)
+
+    @classmethod
+    def set_shared(cls, client: AsyncVropsClient | None) -> SharedOverride:
+        """Make :meth:`shared` answer ``client`` on every loop (tests, a hand-built client).
+
+        ``None`` forgets the override and the clients made from the environment (they are not
+        closed: that needs their loop; ``await client.aclose()`` them there if it matters).
+        Used as a context manager, leaving the block puts back what :meth:`shared` answered.
+        """
+        return shared_clients(cls, per_loop=True).replace(client)
 
     # -- lifecycle -------------------------------------------------------------
 

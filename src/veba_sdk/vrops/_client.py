@@ -31,6 +31,7 @@ from veba_sdk.vrops._base import (
 )
 from veba_sdk.vrops._errors import VropsError
 from veba_sdk.vrops._models import Alert, AlertNote, NodeStatus, Resource, ResourceState
+from veba_sdk.vrops._shared import SharedOverride, shared_clients
 
 __all__ = ["VropsClient"]
 
@@ -183,6 +184,46 @@ class VropsClient(_ClientBase[httpx.Client]):
     """
 
     _http_class = httpx.Client
+
+    # -- the process-wide client -------------------------------------------------
+
+    @classmethod
+    def shared(cls, **options: Any) -> VropsClient:
+        """The process-wide client, made from the environment on the first call.
+
+        Call it where the client is used (in the handler), not at import time, so importing
+        the handler module needs no vROps settings (``veba manifests``, tests)::
+
+            @on("EnteredMaintenanceModeEvent")
+            def mark(event, ctx):
+                vrops = VropsClient.shared()
+                vrops.mark_maintained(vrops.host_id(event.host.name))
+
+        Made once under a lock: one client and one token for every thread. ``options`` go to
+        :meth:`from_env` when the client is made (``cache_host_ids=True``); a later call that
+        gives options must give the same ones. A client closed by mistake (``with
+        VropsClient.shared() as ...``) is made again. The test kit's ``vrops_client`` fixture
+        (or :meth:`set_shared`) makes it answer a client on ``FakeVrops``.
+
+        Raises:
+            VropsError: the environment has no vROps settings (nothing is kept: the next call
+                tries again).
+            ValueError: ``options`` differ from those the shared client was made with.
+        """
+        return shared_clients(cls, close=VropsClient.close).get(options)
+
+    @classmethod
+    def set_shared(cls, client: VropsClient | None) -> SharedOverride:
+        """Make :meth:`shared` answer ``client`` (tests, or a client built by hand).
+
+        ``None`` forgets the override and closes the client made from the environment, so the
+        next :meth:`shared` reads the environment again. Takes effect at once; used as a
+        context manager, leaving the block puts back what :meth:`shared` answered before::
+
+            with VropsClient.set_shared(FakeVrops().client()):
+                ...
+        """
+        return shared_clients(cls, close=VropsClient.close).replace(client)
 
     # -- lifecycle -------------------------------------------------------------
 
