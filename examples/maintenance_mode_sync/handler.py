@@ -17,9 +17,7 @@ not retried, as no retry could succeed: it is logged as an error and answered wi
 
 from __future__ import annotations
 
-import functools
 import os
-import threading
 from typing import Any
 
 from veba_sdk import Context, Router
@@ -29,14 +27,15 @@ from veba_sdk.vrops import AmbiguousResource, VropsClient, VropsNotFound
 # Redeliveries of an event that was already mirrored are no-ops.
 router = Router(idempotency=True)
 
-_client_lock = threading.Lock()
 
-
-@functools.cache
 def vrops() -> VropsClient:
-    """The process-wide vROps client: one token shared by every event, host ids cached."""
-    with _client_lock:
-        return VropsClient.from_env(cache_host_ids=True)
+    """The process-wide vROps client: one token shared by every event, host ids cached.
+
+    Made from the environment on the first event, not at import: ``veba manifests`` and the
+    tests import this module with no vROps settings (the test kit's ``vrops_client`` fixture
+    makes ``shared()`` answer a client on ``FakeVrops``).
+    """
+    return VropsClient.shared(cache_host_ids=True)
 
 
 def vcenter_uuids() -> dict[str, str]:

@@ -20,11 +20,14 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
+if str(Path(__file__).resolve().parents[2]) not in sys.path:  # the examples package's root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from _servers import free_port, running
 
 from veba_sdk import HandlerError
 from veba_sdk.testing import FakeVrops, make_event, to_cloudevent, to_eventbridge, to_openfaas
+from veba_sdk.vrops import VropsClient
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
@@ -124,9 +127,9 @@ def deliver(
 def _in_process_lambda(env: dict[str, str]) -> Iterator[Deliver]:
     saved = dict(os.environ)
     os.environ.update(env)
-    from examples.maintenance_mode_sync import handler, lambda_function
+    from examples.maintenance_mode_sync import lambda_function
 
-    handler.vrops.cache_clear()
+    VropsClient.set_shared(None)  # the next event reads the environment set above
 
     def send(event: Any) -> Outcome:
         try:
@@ -138,8 +141,7 @@ def _in_process_lambda(env: dict[str, str]) -> Iterator[Deliver]:
     try:
         yield send
     finally:
-        handler.vrops().close()
-        handler.vrops.cache_clear()
+        VropsClient.set_shared(None)  # closes it: the token is released
         os.environ.clear()
         os.environ.update(saved)
 
