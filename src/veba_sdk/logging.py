@@ -70,9 +70,11 @@ _ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
 _JSON_ESCAPES = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 #: The attributes every LogRecord has; the others are a record's ``extra`` fields.
-_RECORD_ATTRIBUTES = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__
-) | {"message", "asctime", "taskName"}
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 _reported = False  # unreadable settings are reported once, not by every factory
 _CORRELATION = ("event_id", "event_type", "event_subject", "event_source", "event", "handler")
 

@@ -150,8 +150,9 @@ def _post(platform: str, base: str) -> httpx.Response:
     return httpx.post(base + "/", headers=headers, content=body, timeout=10)
 
 
-def _run_http(platform: str, tmp_path: Path, env: dict[str, str], *, user_config: bool = False
-              ) -> tuple[str, str]:
+def _run_http(
+    platform: str, tmp_path: Path, env: dict[str, str], *, user_config: bool = False
+) -> tuple[str, str]:
     directory = _function(tmp_path, platform, user_config=user_config)
     with _server(platform, directory, env) as (base, stdout_path):
         response = _post(platform, base)
