@@ -1,32 +1,37 @@
-"""The function's own test: CloudEvents through functions-framework's own app."""
+"""The function's own test: CloudEvents through functions-framework's own app.
+
+``client(platform="gcf", source=MAIN)`` serves ``main.py`` exactly as ``functions-framework
+--source main.py --target function`` does, with the framework's test client.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-import functions_framework
 import pytest
 
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import FunctionClient, client
 
-MAIN = str(Path(__file__).with_name("main.py"))
+MAIN = Path(__file__).with_name("main.py")
 
 
 @pytest.fixture(scope="module")
-def client():  # type: ignore[no-untyped-def]
-    return functions_framework.create_app("function", MAIN, "cloudevent").test_client()
+def function() -> Iterator[FunctionClient]:
+    with client(platform="gcf", source=MAIN, target="function") as test_client:
+        yield test_client
 
 
 @pytest.mark.parametrize(
     ("producer", "mode"),
     [("router", "binary"), ("vsphere-source", "binary"), ("router", "structured")],
 )
-def test_maintenance_event(client, producer: str, mode: str) -> None:  # type: ignore[no-untyped-def]
-    headers, body = to_cloudevent(make_event("EnteredMaintenanceModeEvent"), producer, mode)
-    assert client.post("/", headers=headers, data=body).status_code == 200
+def test_maintenance_event(function: FunctionClient, producer: str, mode: str) -> None:
+    response = function.send("EnteredMaintenanceModeEvent", producer=producer, mode=mode)
+    assert response.status == 200
 
 
-def test_not_a_vcenter_event_is_rejected(client) -> None:  # type: ignore[no-untyped-def]
+def test_not_a_vcenter_event_is_rejected(function: FunctionClient) -> None:
     headers = {
         "ce-specversion": "1.0",
         "ce-id": "1",
@@ -34,4 +39,5 @@ def test_not_a_vcenter_event_is_rejected(client) -> None:  # type: ignore[no-unt
         "ce-type": "other",
         "content-type": "application/json",
     }
-    assert client.post("/", headers=headers, data=b"{}").status_code == 400
+    response = function.post(b"{}", headers=headers)
+    assert response.status == 400

@@ -1,23 +1,22 @@
-"""The function's own test: events as the event router and the VSphereSource send them."""
+"""The function's own test: events as the event router and the VSphereSource send them.
+
+``client(app, platform="knative")`` serves ``main.app`` (the entry the image runs) in-process.
+"""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Iterator
 
-import httpx
 import pytest
 from main import app
 
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import FunctionClient, client
 
 
-def post(headers: dict[str, str], body: bytes) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://function") as client:
-            return await client.post("/", headers=headers, content=body)
-
-    return asyncio.run(go())
+@pytest.fixture(scope="module")
+def function() -> Iterator[FunctionClient]:
+    with client(app, platform="knative") as test_client:
+        yield test_client
 
 
 @pytest.mark.parametrize(
@@ -29,18 +28,25 @@ def post(headers: dict[str, str], body: bytes) -> httpx.Response:
         ("vsphere-source", "binary", "xml"),
     ],
 )
-def test_maintenance_event(producer: str, mode: str, encoding: str) -> None:
-    event = make_event("EnteredMaintenanceModeEvent", host__name="esx01")
-    response = post(*to_cloudevent(event, producer, mode, encoding))
-    assert response.status_code == 200
+def test_maintenance_event(
+    function: FunctionClient, producer: str, mode: str, encoding: str
+) -> None:
+    response = function.send(
+        "EnteredMaintenanceModeEvent",
+        producer=producer,
+        mode=mode,
+        encoding=encoding,
+        host__name="esx01",
+    )
+    assert response.status == 200
     assert response.json() == {"event": "EnteredMaintenanceModeEvent", "host": "esx01"}
 
 
-def test_other_events_are_acknowledged() -> None:
-    response = post(*to_cloudevent(make_event("VmPoweredOnEvent")))
-    assert response.status_code == 204
+def test_other_events_are_acknowledged(function: FunctionClient) -> None:
+    assert function.send("VmPoweredOnEvent").status == 204
 
 
-def test_garbage_is_rejected_not_retried() -> None:
-    response = post({"content-type": "application/json"}, b"{not json")
-    assert response.status_code == 400
+def test_garbage_is_rejected_not_retried(function: FunctionClient) -> None:
+    response = function.post(b"{not json", headers={"content-type": "application/json"})
+    assert response.status == 400
+    assert response.text.startswith("body is not valid JSON")

@@ -4,8 +4,12 @@
   by type id); :func:`to_cloudevent`, :func:`to_eventbridge` and :func:`to_openfaas` wrap it
   exactly as the event router or the VSphereSource deliver it; :func:`send` posts it.
 * ``FakeVrops`` is a stateful vROps stand-in.
+* :func:`client` delivers events in-process through a platform's own entry (Knative's ASGI
+  app, OpenFaaS's ``handle``, the ``lambda_handler``, functions-framework's app) and answers
+  a :class:`ClientResponse` that reads the same on every platform.
 * The pytest plugin (``veba_sdk.testing.pytest_plugin``, registered as an entry point) gives
-  the fixtures ``veba_router``, ``veba_event`` and ``fake_vrops``.
+  the fixtures ``veba_router``, ``veba_event``, ``fake_vrops``, ``vrops_client`` and
+  ``async_vrops_client``.
 
 Everything is imported lazily: importing ``veba_sdk.testing`` does not need httpx (the
 ``vrops`` extra) unless the fake or :func:`send` is used.
@@ -16,6 +20,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from veba_sdk.testing._client import (
+        PLATFORMS,
+        ClientResponse,
+        FunctionClient,
+        LambdaTestContext,
+        client,
+    )
     from veba_sdk.testing._events import (
         event_name,
         make_event,
@@ -28,7 +39,12 @@ if TYPE_CHECKING:
     from veba_sdk.testing._fake_vrops import FakeVrops
 
 __all__ = [
+    "PLATFORMS",
+    "ClientResponse",
     "FakeVrops",
+    "FunctionClient",
+    "LambdaTestContext",
+    "client",
     "event_name",
     "make_event",
     "send",
@@ -38,7 +54,10 @@ __all__ = [
     "to_xml",
 ]
 
-_EVENTS_NAMES = frozenset(__all__) - {"FakeVrops"}
+_CLIENT_NAMES = frozenset(
+    {"PLATFORMS", "ClientResponse", "FunctionClient", "LambdaTestContext", "client"}
+)
+_EVENTS_NAMES = frozenset(__all__) - {"FakeVrops"} - _CLIENT_NAMES
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +65,12 @@ def __getattr__(name: str) -> Any:
         from veba_sdk.testing._fake_vrops import FakeVrops
 
         return FakeVrops
+    if name in _CLIENT_NAMES:
+        from veba_sdk.testing import _client
+
+        value = getattr(_client, name)
+        globals()[name] = value
+        return value
     if name in _EVENTS_NAMES:
         from veba_sdk.testing import _events
 
