@@ -17,6 +17,7 @@ from kit_docker import (
     BASE_IMAGE,
     DockerUnavailable,
     build,
+    docker,
     ensure_base_image,
     ensure_daemon,
     machine_index_args,
@@ -33,7 +34,7 @@ TIMINGS: dict[str, float] = {}
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print how long the base image and each kit image took to build."""
     if TIMINGS:
-        terminalreporter.write_sep("-", "kit images (seconds)")
+        terminalreporter.write_sep("-", "kit builds (seconds)")
         for step, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{step:<40} {seconds:6.1f}")
 
@@ -77,7 +78,7 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def kit_image(
     docker_engine: None, kit_index: PackageIndex, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[str], str]:
+) -> Iterator[Callable[[str], str]]:
     """``kit_image(target)``: the tag of that kit's image, built once per session.
 
     The kit is scaffolded as ``veba new`` makes it and built by its own Dockerfile with
@@ -96,4 +97,6 @@ def kit_image(
             built[target] = tag
         return built[target]
 
-    return get
+    yield get
+    for tag in built.values():
+        docker("rmi", "-f", tag, check=False)
