@@ -121,12 +121,13 @@ class AsyncVropsClient(_ClientBase[httpx.AsyncClient]):
             ):
                 with attempt:
                     return await self._send_once(call)
-        except httpx.TransportError as exc:
-            raise VropsError(
-                f"{call.method} {call.path} failed: {type(exc).__name__}: "
-                f"{self._core.redact(str(exc))}"
-            ) from exc
-        raise AssertionError("unreachable: stamina either returns or raises")
+        except httpx.HTTPError as exc:  # transport, decoding, redirects: all carry the request
+            failure = self._core.failure(call, exc)
+        else:
+            raise AssertionError("unreachable: stamina either returns or raises")
+        # Raised outside the handler, so nothing chains to the httpx error and its request
+        # (the password in an acquire's body, the token in every other's headers).
+        raise failure
 
     async def _run(self, flow: Flow[T]) -> T:
         try:
