@@ -178,8 +178,9 @@ class FunctionClient(abc.ABC):
             source: the vCenter SDK URL of the event.
 
         Raises:
-            ValueError: an unknown event name or option, or one the platform never delivers.
-            TypeError: ``overrides`` given with a typed event.
+            KeyError: no event class has that name (with suggestions).
+            ValueError: an unknown option, or one the platform never delivers.
+            TypeError: ``overrides`` given with a typed event, or naming no field.
         """
         self._check_open()
         event = _event(name_or_event, overrides)
