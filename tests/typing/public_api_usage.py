@@ -27,3 +27,24 @@ def dispatch(headers: dict[str, str], body: bytes) -> bool:
     result: DispatchResult = router.dispatch(envelope)
     key: int | None = parse_event(body, name="EnteredMaintenanceModeEvent").key
     return result.ok and key is not None
+
+
+def mark_host(event: EnteredMaintenanceModeEvent) -> str | None:
+    """The process-wide vROps client, made on first use (``VropsClient.shared()``)."""
+    from veba_sdk.vrops import VropsClient
+
+    if event.host is None or not event.host.name:
+        return None
+    return VropsClient.shared(cache_host_ids=True).mark_host_maintained(event.host.name)
+
+
+def test_client_answers() -> int:
+    """The test kit's in-process client, as a function's own test uses it."""
+    from veba_sdk.testing import ClientResponse, FunctionClient, client
+
+    with client(router, platform="openfaas") as function:
+        checked: FunctionClient = function
+        response: ClientResponse = checked.send("EnteredMaintenanceModeEvent", host__name="e1")
+        garbage: ClientResponse = checked.post(b"{", headers={"content-type": "text/plain"})
+    body: Any = response.json() if response.ok else None
+    return garbage.status if body is None else response.status
