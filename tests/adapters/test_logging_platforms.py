@@ -327,3 +327,16 @@ def test_lambda_handler_called_directly_logs_to_stdout(tmp_path: Path) -> None:
     assert "subject=esx-a\\n" + FORGED in lines[0]
     assert "{'host': 'esx42'}" in done.stdout
     assert MARK not in done.stderr
+
+
+@pytest.mark.skipif(find_spec("functions_framework") is None, reason="no functions-framework")
+def test_functions_framework_execution_id_logging_shows_the_line_once(tmp_path: Path) -> None:
+    # LOG_EXECUTION_ID (Cloud Run functions): the framework configures the root logger itself,
+    # at WARNING, writing JSON with the execution id; the line goes through it, once.
+    stdout, stderr = _run_http("gcf", tmp_path, {"LOG_EXECUTION_ID": "true"})
+    assert MARK not in stdout
+    lines = _marked(stderr)  # where the framework's handler writes
+    assert len(lines) == 1, stderr
+    record = json.loads(lines[0])
+    assert record["message"] == f"{MARK} host=esx42 subject={SUBJECT}"
+    assert record["logging.googleapis.com/labels"]["execution_id"]
