@@ -1,7 +1,7 @@
 """vROps (Aria Operations / VCF Operations) client for VEBA functions.
 
 >>> from veba_sdk.vrops import VropsClient
->>> vrops = VropsClient.from_env()                       # doctest: +SKIP
+>>> vrops = VropsClient.shared()   # in a handler: made once, on first use  # doctest: +SKIP
 >>> vrops.mark_host_maintained("esx01.lab", duration=60)  # doctest: +SKIP
 
 Needs the ``vrops`` extra (``pip install 'veba-sdk[vrops]'``: httpx, stamina); without it,
