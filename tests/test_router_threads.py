@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
+import subprocess
+import sys
 import threading
+import time
 from typing import Any
 
 import pytest
 
 from veba_sdk import Router
-from veba_sdk._threads import HandlerThreads, handler_threads
+from veba_sdk._threads import (
+    DEFAULT_HANDLER_THREADS,
+    HandlerThreads,
+    handler_threads,
+    threads_from_env,
+)
 from veba_sdk.events import Envelope, from_cloudevent
 
 REQUEST = contextvars.ContextVar("REQUEST", default="none")
@@ -124,4 +133,70 @@ def test_a_cancelled_caller_does_not_break_the_threads() -> None:
 
 def test_the_threads_are_shared_by_every_router() -> None:
     assert handler_threads() is handler_threads()
-    assert 5 <= handler_threads().max_workers <= 32
+    assert handler_threads().max_workers == threads_from_env()
+
+
+# -- how many threads (issue 18, item 7) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, 40), ("", 40), ("64", 64), (" 8 ", 8), ("1", 1), ("4096", 4096)],
+)
+def test_the_count_comes_from_the_environment_or_is_40(value: str | None, expected: int) -> None:
+    environ = {} if value is None else {"VEBA_HANDLER_THREADS": value}
+    assert threads_from_env(environ) == expected
+    assert DEFAULT_HANDLER_THREADS == 40  # anyio's limit, for I/O-bound handlers
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "lots", "1.5", "99999", "\x00"])
+def test_a_bad_environment_value_warns_and_keeps_the_default(
+    value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert threads_from_env({"VEBA_HANDLER_THREADS": value}) == DEFAULT_HANDLER_THREADS
+    assert "VEBA_HANDLER_THREADS" in caplog.text
+
+
+@pytest.mark.parametrize("value", [0, -1, 4097, 2.0, "8", True])
+def test_a_bad_argument_is_refused_when_the_router_is_made(value: Any) -> None:
+    with pytest.raises(ValueError, match="handler_threads must be a whole number"):
+        Router(handler_threads=value)
+
+
+def test_a_router_with_its_own_threads_runs_that_many_at_once() -> None:
+    router = Router(handler_threads=3)
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+    names: set[str] = set()
+
+    @router.on("EnteredMaintenanceModeEvent")
+    def handler(event: Any) -> None:
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+            names.add(threading.current_thread().name)
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(*(router.dispatch_async(envelope(k)) for k in range(12)))
+
+    assert all(result.ok for result in asyncio.run(main()))
+    assert running[1] == 3
+    assert len(names) == 3
+    assert router._threads is not handler_threads()
+
+
+def test_the_environment_sizes_the_shared_threads_of_a_new_process() -> None:
+    code = (
+        "import asyncio, threading, time\n"
+        "from veba_sdk import Router\n"
+        "from veba_sdk._threads import handler_threads\n"
+        "print(handler_threads().max_workers)\n"
+    )
+    env = dict(os.environ, VEBA_HANDLER_THREADS="7")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "7"

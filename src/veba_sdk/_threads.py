@@ -2,20 +2,41 @@
 
 Every request of the Knative app with a ``def`` handler makes this hop, so it is kept lean:
 see :class:`HandlerThreads`.
+
+How many: handlers mostly wait on I/O (a vROps call, a webhook), so the number of threads, not
+the CPU count, is what bounds events per second: at 50 ms a call, each thread serves 20 events/s.
+The default is :data:`DEFAULT_HANDLER_THREADS` (40, what Starlette and anyio allow for their
+sync endpoints), set from outside with ``VEBA_HANDLER_THREADS``, or per router with
+``Router(handler_threads=...)``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import copy_context as _copy_context
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["HandlerThreads", "handler_threads"]
+__all__ = [
+    "DEFAULT_HANDLER_THREADS",
+    "ENVIRONMENT_VARIABLE",
+    "MAX_HANDLER_THREADS",
+    "HandlerThreads",
+    "check_count",
+    "handler_threads",
+    "threads_from_env",
+]
+
+#: Threads for ``def`` handlers when nothing else is said: anyio's default thread limit.
+DEFAULT_HANDLER_THREADS = 40
+#: The environment variable that sets the process-wide number of handler threads.
+ENVIRONMENT_VARIABLE = "VEBA_HANDLER_THREADS"
+#: Upper bound of what the variable or an argument may ask for (each thread has a stack).
+MAX_HANDLER_THREADS = 4096
 
 
 class HandlerThreads:
@@ -33,7 +54,7 @@ class HandlerThreads:
     def __init__(self, max_workers: int) -> None:
         import queue
 
-        self.max_workers = max_workers
+        self.max_workers = check_count(max_workers, "max_workers")
         self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._lock = threading.Lock()  # guards starting threads only
         self._started = 0
@@ -110,13 +131,51 @@ _threads: list[HandlerThreads] = []
 _threads_lock = threading.Lock()
 
 
-def handler_threads() -> HandlerThreads:
-    """The process's handler threads, shared by every router (created on first use)."""
-    if _threads:
-        return _threads[0]
+def check_count(value: object, what: str) -> int:
+    """``value`` as a number of threads, or :class:`ValueError` saying what is wrong."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= MAX_HANDLER_THREADS
+    ):
+        raise ValueError(
+            f"{what} must be a whole number from 1 to {MAX_HANDLER_THREADS}, not {value!r}"
+        )
+    return value
+
+
+def threads_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """The number of handler threads ``VEBA_HANDLER_THREADS`` asks for, else the default.
+
+    A value that is no whole number in range is logged as a warning and the default used:
+    this is read on the first event, where raising would fail the event, not the deployment.
+    """
     import os
 
+    text = (os.environ if environ is None else environ).get(ENVIRONMENT_VARIABLE)
+    if text is None or not text.strip():
+        return DEFAULT_HANDLER_THREADS
+    try:
+        return check_count(int(text.strip()), ENVIRONMENT_VARIABLE)
+    except ValueError:
+        import logging
+
+        logging.getLogger("veba_sdk").warning(
+            "%s=%r is not a whole number from 1 to %d; using %d handler threads",
+            ENVIRONMENT_VARIABLE,
+            text[:40],
+            MAX_HANDLER_THREADS,
+            DEFAULT_HANDLER_THREADS,
+        )
+        return DEFAULT_HANDLER_THREADS
+
+
+def handler_threads() -> HandlerThreads:
+    """The process's handler threads, shared by every router without its own
+    (created on first use, sized by :func:`threads_from_env`)."""
+    if _threads:
+        return _threads[0]
     with _threads_lock:
-        if not _threads:  # asyncio's default executor size
-            _threads.append(HandlerThreads(min(32, (os.cpu_count() or 1) + 4)))
+        if not _threads:
+            _threads.append(HandlerThreads(threads_from_env()))
     return _threads[0]
