@@ -204,3 +204,55 @@ def test_unknown_host_is_skipped_not_retried(
         assert "skipped" in outcome.body
         assert "esx99.lab.local" in outcome.body
     assert {name: fake.state_of(name) for name in before} == before
+
+
+# -- in-process, with the test kit: no vROps settings, VropsClient.shared() on FakeVrops --------
+
+
+def _no_vrops_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.lower().startswith("vrops"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("VEBA_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv("VCENTER_UUIDS", f"{VCENTER}={FakeVrops.DEFAULT_VCENTER_UUID}")
+
+
+@pytest.mark.parametrize("platform", ["knative", "openfaas", "lambda", "gcf"])
+def test_in_process_with_the_vrops_client_fixture(
+    platform: str,
+    fake_vrops: FakeVrops,
+    vrops_client: VropsClient,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    if platform == "gcf":
+        pytest.importorskip("functions_framework")
+    _no_vrops_settings(monkeypatch, tmp_path)
+    from examples.maintenance_mode_sync.handler import router
+    from veba_sdk.testing import client
+
+    fake_vrops.add_host("esx01.lab.local", "host-19")
+    fake_vrops.add_host("esx010.lab.local", "host-20")
+    with client(router, platform=platform) as function:
+        for name, state in ((ENTER, "MAINTAINED_MANUAL"), (EXIT, "STARTED")):
+            response = function.send(_event(name, "esx01.lab.local", "host-19"), source=VCENTER)
+            assert response.ok, response.text
+            assert fake_vrops.state_of("esx01.lab.local") == state
+        assert fake_vrops.state_of("esx010.lab.local") == "STARTED"
+    assert fake_vrops.acquires == 1  # the fixture's one client served every event
+
+
+def test_manifests_need_no_vrops_settings(tmp_path: Path) -> None:
+    """``veba manifests`` imports the handler module: with shared(), no settings are needed."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.lower().startswith("vrops")}
+    env["VEBA_SECRETS_DIR"] = str(tmp_path)
+    done = subprocess.run(
+        [str(BIN / "veba"), "manifests", "examples.maintenance_mode_sync.handler",
+         "--target", "knative", "--name", "mm-sync", "--image", "registry.example.com/mm:1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "EnteredMaintenanceModeEvent" in done.stdout
+    assert "ExitMaintenanceModeEvent" in done.stdout
