@@ -16,7 +16,10 @@ from veba_sdk._errors import ConfigError, VebaError
 from veba_sdk.config import (
     DEFAULT_CHECKPOINT_DIR,
     RouterConfig,
+    VSphereSource,
+    load_config,
     load_router_config,
+    load_vsphere_source,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "router-configs"
@@ -674,3 +677,95 @@ def test_other_sections_match_schema(
         assert any(p.startswith(error_path + ":") for p in info.value.problems), info.value.problems
     assert schema_accepts(doc) is schema_ok
     assert (error_path is None) <= schema_ok
+
+
+# -- VSphereSource manifests (``veba manifests --config``) ------------------------------------
+
+VSPHERE_SPECS = Path(__file__).parent / "specs" / "vsphere-source"
+
+
+@pytest.mark.parametrize(
+    ("sample", "sink", "encoding"),
+    [
+        ("samples_tag-new-vms_source.yaml", ("Broker", "default"), "application/xml"),
+        ("samples_vcsim_source.yaml", ("Service", "sockeye"), "application/xml"),
+        ("README_example_vspheresource.yaml", "http://where.to.send.stuff", "application/json"),
+    ],
+)
+def test_upstream_vsphere_sources_load(sample: str, sink: Any, encoding: str) -> None:
+    source = load_config(VSPHERE_SPECS / sample)
+    assert isinstance(source, VSphereSource)
+    assert source == load_vsphere_source(VSPHERE_SPECS / sample)
+    assert source.address.startswith("https://")
+    assert source.secret_name == "vsphere-credentials"
+    assert source.payload_encoding == encoding
+    if isinstance(sink, tuple):
+        assert source.sink.ref is not None
+        assert (source.sink.ref.kind, source.sink.ref.name) == sink
+    else:
+        assert source.sink.uri == sink
+
+
+def test_vebas_vsphere_source_template_needs_ytt_first() -> None:
+    with pytest.raises(ConfigError, match="ytt"):
+        load_config(VSPHERE_SPECS / "veba" / "vsphere-source-template.ytt.yml")
+
+
+def _source() -> dict[str, Any]:
+    document = yaml.safe_load((VSPHERE_SPECS / "samples_tag-new-vms_source.yaml").read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def test_vsphere_source_broker_and_namespace() -> None:
+    document = _source()
+    assert load_vsphere_source(document).broker == ("default", None)
+    document["metadata"]["namespace"] = "vmware-functions"
+    assert load_vsphere_source(document).broker == ("default", "vmware-functions")
+    document["spec"]["sink"]["ref"]["namespace"] = "events"
+    assert load_vsphere_source(document).broker == ("default", "events")
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda s: s.update(sinc=s.pop("sink")), "spec.sinc: unknown field (did you mean 'sink'?)"),
+        (
+            lambda s: s.update(payloadEncodign="application/json"),
+            "spec.payloadEncodign: unknown field (did you mean 'payloadEncoding'?)",
+        ),
+        (lambda s: s.pop("secretRef"), "spec.secretRef: required"),
+        (lambda s: s.update(address="vcsim"), "spec.address: must be an absolute URL"),
+        (
+            lambda s: s.update(payloadEncoding="text/plain"),
+            "spec.payloadEncoding: must be one of application/json, application/xml",
+        ),
+        (
+            lambda s: s.update(checkpointConfig={"maxAgeSeconds": -1}),
+            "spec.checkpointConfig.maxAgeSeconds: must be a whole number >= 0",
+        ),
+        (lambda s: s.update(sink={}), "spec.sink: one of ref, uri is required"),
+    ],
+)
+def test_vsphere_source_problems_name_the_field(change: Any, problem: str) -> None:
+    document = _source()
+    change(document["spec"])
+    with pytest.raises(ConfigError) as info:
+        load_config(document)
+    assert info.value.problems[0].startswith(problem), info.value.problems
+
+
+def test_payload_encoding_is_read_case_insensitively() -> None:
+    document = _source()
+    document["spec"]["payloadEncoding"] = "Application/JSON"
+    assert load_vsphere_source(document).payload_encoding == "application/json"
+
+
+def test_load_config_tells_the_kinds_apart() -> None:
+    assert isinstance(load_config(FIXTURES / sorted(PLAIN)[0]), RouterConfig)
+    document = _source()
+    document["kind"] = "HorizonSource"
+    with pytest.raises(ConfigError, match="'HorizonSource' is neither a RouterConfig nor a"):
+        load_config(document)
+    with pytest.raises(ConfigError, match="kind: must be one of VSphereSource"):
+        load_vsphere_source(base())

@@ -74,13 +74,19 @@ __all__ = [
     "OpenFaasProcessor",
     "RouterConfig",
     "VCenterProvider",
+    "VSphereSource",
     "VcsimProvider",
     "WebhookProvider",
+    "load_config",
     "load_router_config",
+    "load_vsphere_source",
 ]
 
 API_VERSION = "event-router.vmware.com/v1alpha1"
 KIND = "RouterConfig"
+VSPHERE_SOURCE_API_VERSION = "sources.tanzu.vmware.com/v1alpha1"
+VSPHERE_SOURCE_KIND = "VSphereSource"
+PAYLOAD_ENCODINGS = ("application/json", "application/xml")
 
 PROVIDER_TYPES = ("vcenter", "vcsim", "horizon", "webhook")
 PROCESSOR_TYPES = ("knative", "openfaas", "aws_event_bridge")
@@ -316,6 +322,34 @@ class RouterConfig:
     event_processor: EventProcessor
     metrics_provider: MetricsProvider
     certificates: Certificates | None = None
+
+
+@attrs.frozen(kw_only=True)
+class VSphereSource:
+    """A validated ``VSphereSource`` (``sources.tanzu.vmware.com/v1alpha1``).
+
+    The appliance's (v0.8+) producer of vCenter events: it reads ``address`` and sends each
+    event as a CloudEvent to ``sink``, usually the ``default`` Broker in ``vmware-functions``.
+    ``namespace`` is the object's ``metadata.namespace`` (``None`` when the manifest leaves it
+    to ``kubectl``); ``payload_encoding`` defaults to ``application/xml`` as the source's own.
+    """
+
+    name: str
+    namespace: str | None = None
+    address: str
+    skip_tls_verify: bool = False
+    secret_name: str
+    sink: Destination
+    payload_encoding: str = "application/xml"
+
+    @property
+    def broker(self) -> tuple[str, str | None] | None:
+        """``(name, namespace)`` of the sink Broker (namespace ``None``: the source's own),
+        or ``None`` when the sink is not a Broker."""
+        ref = self.sink.ref
+        if ref is None or ref.kind != "Broker":
+            return None
+        return ref.name, ref.namespace or self.namespace
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -724,6 +758,69 @@ def _read_root(sec: _Section) -> RouterConfig:
     )
 
 
+def _read_sink(sec: _Section) -> Destination:
+    ref = sec.read("ref", _read_kref, required=False)
+    uri = sec.string("uri", required=False)
+    for optional in ("CACerts", "audience"):
+        sec.string(optional, required=False)
+    if uri is not None and "://" not in uri and ref is None:
+        sec.problem("uri", "must be an absolute URL (scheme://host/...) without a ref")
+    if ref is None and uri is None and not sec.has("ref"):
+        sec.problems.append(f"{sec.path}: one of ref, uri is required")
+    return Destination(ref=ref, uri=uri)
+
+
+def _non_negative(sec: _Section, key: str) -> None:
+    value = sec._get(key, False)
+    if key in sec.value and (type(value) is not int or value < 0):
+        sec.problem(key, "must be a whole number >= 0")
+
+
+def _read_checkpoint(sec: _Section) -> None:
+    _non_negative(sec, "maxAgeSeconds")
+    _non_negative(sec, "periodSeconds")
+
+
+def _read_source_spec(sec: _Section, metadata: dict[str, str | None]) -> VSphereSource:
+    address = sec.req_string("address")
+    if address and "://" not in address:
+        sec.problem("address", "must be an absolute URL (https://vcenter/...)")
+    secret = sec.read("secretRef", lambda s: s.req_string("name")) or ""
+    sink = sec.read("sink", _read_sink) or Destination()
+    encoding = (sec.string("payloadEncoding", required=False) or "application/xml").lower()
+    if encoding not in PAYLOAD_ENCODINGS:
+        sec.problem("payloadEncoding", f"must be one of {', '.join(PAYLOAD_ENCODINGS)}")
+    sec.read("checkpointConfig", _read_checkpoint, required=False)
+    sec.string("serviceAccountName", required=False)
+    overrides = sec.section("ceOverrides", required=False)
+    if overrides is not None:
+        overrides.seen.update(overrides.value)  # extensions are free-form
+    return VSphereSource(
+        name=metadata["name"] or "",
+        namespace=metadata["namespace"],
+        address=address,
+        skip_tls_verify=sec.boolean("skipTLSVerify", required=False),
+        secret_name=secret,
+        sink=sink,
+        payload_encoding=encoding,
+    )
+
+
+def _read_object_metadata(sec: _Section) -> dict[str, str | None]:
+    found = {"name": sec.req_string("name"), "namespace": sec.string("namespace", required=False)}
+    sec.seen.update(sec.value)  # labels, annotations, ...: Kubernetes' business
+    return found
+
+
+def _read_vsphere_source(sec: _Section) -> VSphereSource:
+    sec.choice("apiVersion", (VSPHERE_SOURCE_API_VERSION,))
+    sec.choice("kind", (VSPHERE_SOURCE_KIND,))
+    metadata = sec.read("metadata", _read_object_metadata) or {"name": "", "namespace": None}
+    sec.seen.add("status")
+    spec = sec.read("spec", lambda s: _read_source_spec(s, metadata))
+    return spec or VSphereSource(name="", address="", secret_name="", sink=Destination())
+
+
 # -- parsing text --------------------------------------------------------------------------
 
 
@@ -799,6 +896,28 @@ def _read_source(path_or_text: str | bytes | os.PathLike[str]) -> str:
     return path_or_text
 
 
+def _document(path_or_text: str | bytes | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
+    """The parsed document and its text (empty for a mapping given as such)."""
+    if isinstance(path_or_text, Mapping):
+        return path_or_text, ""
+    text = _read_source(path_or_text)
+    return _parse_text(text), text
+
+
+def _validated(document: Any, text: str, reader: Callable[[_Section], _T], what: str) -> _T:
+    if not isinstance(document, Mapping):
+        raise ConfigError(
+            f"a {what} must be a mapping, got {_type_name(document)}{_template_hint(text)}"
+        )
+    problems: list[str] = []
+    root = _Section(document, "", problems)
+    result = reader(root)
+    root.finish()
+    if problems:
+        raise ConfigError.from_problems(_unknown_first(problems), hint=_template_hint(text))
+    return result
+
+
 def load_router_config(
     path_or_text: str | bytes | os.PathLike[str] | Mapping[str, Any],
 ) -> RouterConfig:
@@ -808,20 +927,42 @@ def load_router_config(
     or an already-parsed mapping. Raises :class:`ConfigError` naming every
     invalid field by its dotted path.
     """
-    if isinstance(path_or_text, Mapping):
-        document: Any = path_or_text
-        text = ""
-    else:
-        text = _read_source(path_or_text)
-        document = _parse_text(text)
-    if not isinstance(document, Mapping):
-        raise ConfigError(
-            f"a RouterConfig must be a mapping, got {_type_name(document)}{_template_hint(text)}"
-        )
-    problems: list[str] = []
-    root = _Section(document, "", problems)
-    config = _read_root(root)
-    root.finish()
-    if problems:
-        raise ConfigError.from_problems(_unknown_first(problems), hint=_template_hint(text))
-    return config
+    document, text = _document(path_or_text)
+    return _validated(document, text, _read_root, KIND)
+
+
+def load_vsphere_source(
+    path_or_text: str | bytes | os.PathLike[str] | Mapping[str, Any],
+) -> VSphereSource:
+    """Parse and validate a ``VSphereSource`` manifest (what the appliance's webhook checks).
+
+    Accepts what :func:`load_router_config` accepts. Checked as the source's admission webhook
+    does: ``spec.address`` (an absolute URL), ``spec.secretRef.name`` and ``spec.sink`` (a
+    ``ref`` or an absolute ``uri``) are required, ``payloadEncoding`` is ``application/json``
+    or ``application/xml``, checkpoint seconds are >= 0; unknown ``spec`` keys are reported
+    with a did-you-mean (the CRD would keep them, and the source would ignore a misspelt one).
+
+    Raises:
+        ConfigError: naming every invalid field by its dotted path.
+    """
+    document, text = _document(path_or_text)
+    return _validated(document, text, _read_vsphere_source, VSPHERE_SOURCE_KIND)
+
+
+def load_config(
+    path_or_text: str | bytes | os.PathLike[str] | Mapping[str, Any],
+) -> RouterConfig | VSphereSource:
+    """A RouterConfig or a VSphereSource, by the document's ``kind``.
+
+    A document without ``kind`` is read as a RouterConfig (and reported as one).
+
+    Raises:
+        ConfigError: invalid, or of another kind.
+    """
+    document, text = _document(path_or_text)
+    kind = document.get("kind") if isinstance(document, Mapping) else None
+    if kind == VSPHERE_SOURCE_KIND:
+        return _validated(document, text, _read_vsphere_source, VSPHERE_SOURCE_KIND)
+    if kind not in (None, KIND):
+        raise ConfigError(f"kind: {kind!r} is neither a {KIND} nor a {VSPHERE_SOURCE_KIND}")
+    return _validated(document, text, _read_root, KIND)
