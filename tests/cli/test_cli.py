@@ -115,6 +115,129 @@ def test_manifests_to_stdout_and_files(capsys: pytest.CaptureFixture[str], proje
     assert "no module named 'missing_module'" in err
 
 
+def test_manifests_say_which_producer_and_keep_stdout_yaml(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    config = str(CONFIGS / "dev__event-router-config-vcenter-knative.yaml")
+    source = project / "vsphere-source.yaml"
+    source.write_text(
+        (Path(__file__).parents[1] / "specs" / "vsphere-source" / "samples_tag-new-vms_source.yaml")
+        .read_text()
+        .replace("name: default", "name: default\n      namespace: vmware-functions")
+    )
+    cases = [
+        (["--target", "knative"], "vsphere-source", "the default: the current appliance"),
+        (["--config", config], "router", "--config is a RouterConfig"),
+        (["--config", str(source)], "vsphere-source", "--config is a VSphereSource"),
+        (["--config", config, "--producer", "vsphere-source"], "vsphere-source", "--producer"),
+    ]
+    for options, producer, why in cases:
+        status, out, err = run(capsys, "manifests", "fn_module", *options)
+        assert status == 0, err
+        note = err.strip()
+        assert note.startswith(f"veba: the knative manifests target the {producer} producer ("), err
+        assert why in note
+        docs = [d for d in yaml.safe_load_all(out) if d]  # stdout is YAML and nothing else
+        triggers = [d for d in docs if d["kind"] == "Trigger"]
+        for trigger in triggers:
+            spec = trigger["spec"]
+            text = yaml.safe_dump(spec.get("filter") or spec.get("filters"))
+            # The router puts the event name in subject; the VSphereSource in the type.
+            if producer == "router":
+                assert "subject" in text, text
+            else:
+                assert "com.vmware.vsphere." in text, text
+                assert "subject" not in text, text
+    status, out, err = run(capsys, "manifests", "fn_module", "--config", str(source))
+    assert {d["metadata"]["namespace"] for d in yaml.safe_load_all(out) if d} == {
+        "vmware-functions"
+    }
+
+
+def test_manifests_delivery_and_event_bus_options(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    status, out, _ = run(
+        capsys,
+        "manifests",
+        "fn_module",
+        "--target",
+        "knative",
+        "--retry",
+        "4",
+        "--backoff-policy",
+        "exponential",
+        "--backoff-delay",
+        "PT0.5S",
+        "--dead-letter-sink",
+        "ksvc:dead-letters",
+    )
+    assert status == 0
+    triggers = [d for d in yaml.safe_load_all(out) if d and d["kind"] == "Trigger"]
+    assert triggers
+    for trigger in triggers:
+        assert trigger["spec"]["delivery"] == {
+            "retry": 4,
+            "backoffPolicy": "exponential",
+            "backoffDelay": "PT0.5S",
+            "deadLetterSink": {
+                "ref": {
+                    "apiVersion": "serving.knative.dev/v1",
+                    "kind": "Service",
+                    "name": "dead-letters",
+                }
+            },
+        }
+    status, out, _ = run(capsys, "manifests", "fn_module", "--target", "knative", "--no-delivery")
+    assert "delivery" not in out
+    status, _, err = run(
+        capsys, "manifests", "fn_module", "--target", "knative", "--backoff-delay", "5s"
+    )
+    assert status == 1
+    assert err.strip() == (
+        "veba: error: backoff delay '5s' is not an ISO 8601 duration (e.g. PT1S, PT0.5S, PT2M)"
+    )
+    status, _, err = run(capsys, "manifests", "fn_module", "--target", "lambda", "--retry", "3")
+    assert status == 2
+    assert "--retry: Knative Triggers only, not lambda" in err
+    status, out, err = run(
+        capsys, "manifests", "fn_module", "--target", "lambda", "--event-bus", "vmware-events"
+    )
+    assert status == 0
+    template = yaml.safe_load(out)
+    assert template["Parameters"]["EventBusName"]["Default"] == "vmware-events"
+    assert "EventBusName, default 'vmware-events'" in err
+    status, out, err = run(capsys, "manifests", "fn_module", "--target", "lambda")
+    assert "default 'default' (no --config or --event-bus)" in err
+    aws = str(CONFIGS / "dev__event-router-config-vcenter-aws.yaml")
+    status, _, err = run(capsys, "manifests", "fn_module", "--config", aws, "--event-bus", "x")
+    assert status == 1
+    assert "not the RouterConfig's eventBus 'default'" in err
+
+
+def test_listen_refuses_a_vsphere_source_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    source = Path(__file__).parents[1] / "specs" / "vsphere-source" / "samples_vcsim_source.yaml"
+    status, out, err = run(capsys, "listen", "--config", str(source))
+    assert status == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "is a VSphereSource, whose vCenter credentials live in a Kubernetes secret" in err
+
+
+def test_a_misspelt_config_key_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    text = (CONFIGS / "dev__event-router-config-vcenter-knative.yaml").read_text()
+    (project / "typo.yaml").write_text(text.replace("    address:", "    adress:"))
+    status, out, err = run(capsys, "manifests", "fn_module", "--config", "typo.yaml")
+    assert status == 1
+    assert out == ""
+    assert err == (
+        "veba: error: 2 problems: eventProvider.vcenter.adress: unknown field "
+        "(did you mean 'address'?); eventProvider.vcenter.address: required\n"
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -243,4 +366,6 @@ def test_send_to_nothing_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -
         "2",
     )
     assert status == 1
-    assert err.count("\n") == 1
+    note, error = err.splitlines()
+    assert note.startswith("veba: sending VmPoweredOnEvent in the vsphere-source producer's shape")
+    assert error.startswith("veba: error: ")

@@ -6,7 +6,9 @@
   ``all``/``any``/``not``, and CESQL's ``<attr> LIKE '<pattern>'``); ``filters`` wins when
   both are set. A missing attribute never matches a dialect.
 * :func:`webhook_errors` lists what the eventing and serving webhooks would reject (the rules
-  in tests/specs/NOTES.md, from trigger_validation.go and k8s_validation.go).
+  in tests/specs/NOTES.md, from trigger_validation.go and k8s_validation.go, and
+  DeliverySpec.Validate: retry >= 0, backoffPolicy linear|exponential, backoffDelay an ISO
+  8601 duration, deadLetterSink a ref with apiVersion/kind/name or an absolute URI).
 """
 
 from __future__ import annotations
@@ -72,6 +74,38 @@ def trigger_matches(trigger: Mapping[str, Any], attributes: Mapping[str, str]) -
 
 
 # -- webhook rules ---------------------------------------------------------------------------
+
+_ISO_DURATION = re.compile(
+    r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
+    r"(T(?!$)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"
+)
+_DELIVERY_KEYS = {"retry", "backoffPolicy", "backoffDelay", "deadLetterSink", "timeout", "format"}
+
+
+def _delivery_errors(delivery: Any) -> list[str]:
+    if not isinstance(delivery, Mapping):
+        return ["spec.delivery must be an object"]
+    errors = [f"unknown field {k!r}: spec.delivery" for k in delivery if k not in _DELIVERY_KEYS]
+    retry = delivery.get("retry")
+    if retry is not None and (not isinstance(retry, int) or retry < 0):
+        errors.append(f"invalid value: {retry}: spec.delivery.retry")
+    policy = delivery.get("backoffPolicy")
+    if policy is not None and policy not in ("linear", "exponential"):
+        errors.append(f"invalid value: {policy}: spec.delivery.backoffPolicy")
+    delay = delivery.get("backoffDelay")
+    if delay is not None and not (isinstance(delay, str) and _ISO_DURATION.match(delay)):
+        errors.append(f"invalid value: {delay}: spec.delivery.backoffDelay")
+    sink = delivery.get("deadLetterSink")
+    if sink is not None:
+        ref, uri = (sink or {}).get("ref"), (sink or {}).get("uri")
+        if not ref and not uri:
+            errors.append("expected at least one, got none: deadLetterSink.ref, deadLetterSink.uri")
+        if ref and not all(ref.get(k) for k in ("apiVersion", "kind", "name")):
+            errors.append("spec.delivery.deadLetterSink.ref needs apiVersion, kind and name")
+        if uri and not ref and "://" not in uri:
+            errors.append("Relative URI is not allowed when Ref is absent: deadLetterSink.uri")
+    return errors
+
 
 _TRIGGER_SPEC_KEYS = {"broker", "brokerRef", "filter", "filters", "subscriber", "delivery"}
 _RESERVED_ENV = {"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"}
@@ -149,6 +183,8 @@ def _trigger_errors(doc: Mapping[str, Any]) -> list[str]:
         else:
             for index, item in enumerate(filters):
                 _check_item(item, f"spec.filters[{index}]", True, errors)
+    if "delivery" in spec:
+        errors.extend(_delivery_errors(spec["delivery"]))
     annotations = (doc.get("metadata") or {}).get("annotations") or {}
     if "eventing.knative.dev/injection" in annotations and spec.get("broker") != "default":
         errors.append("The provided injection annotation is only used for default broker")

@@ -17,4 +17,8 @@ def test_deploy_script() -> None:
     assert "--entry-point=function" in command
     assert "--gen2" in command
     assert "# Subscribes to: EnteredMaintenanceModeEvent, ExitMaintenanceModeEvent" in script
-    assert "functions-framework --target=function --signature-type=cloudevent" in script
+    assert "--trigger-http" in command
+    # main.py registers a cloud_event function: no --signature-type needed, however started.
+    assert "signature-type" not in script
+    assert "#   functions-framework --target=function --port=8080\n" in script
+    assert "functions_framework.cloud_event" in script

@@ -29,11 +29,15 @@ def test_template_validates_against_the_sam_schema(routed: tuple[str, Router]) -
     assert function["Type"] == "AWS::Serverless::Function"
     event = function["Properties"]["Events"]["VebaEvents"]
     assert event["Type"] == "EventBridgeRule"
-    assert event["Properties"]["EventBusName"] == "vmware-events"
+    assert event["Properties"]["EventBusName"] == {"Ref": "EventBusName"}
+    assert template["Parameters"]["EventBusName"]["Type"] == "String"
+    assert template["Parameters"]["EventBusName"]["Default"] == "vmware-events"
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
 
 
-def _matched_ids(pattern: dict[str, Any], entries: list[dict[str, Any]]) -> set[str]:
+def _matched_ids(
+    pattern: dict[str, Any], entries: list[dict[str, Any]], bus: str = "default"
+) -> set[str]:
     """Put every entry on a moto event bus whose rule targets a log group; the ids delivered.
 
     (A CloudWatch Logs target rather than SQS: moto's SQS receive is quadratic in the queue.)
@@ -45,10 +49,15 @@ def _matched_ids(pattern: dict[str, Any], entries: list[dict[str, Any]]) -> set[
         logs = boto3.client("logs", region_name="us-west-1")
         logs.create_log_group(logGroupName="/veba")
         group_arn = "arn:aws:logs:us-west-1:123456789012:log-group:/veba"
-        events.put_rule(Name="veba", EventPattern=json.dumps(pattern), State="ENABLED")
-        events.put_targets(Rule="veba", Targets=[{"Id": "log", "Arn": group_arn}])
+        if bus != "default":
+            events.create_event_bus(Name=bus)
+        events.put_rule(
+            Name="veba", EventPattern=json.dumps(pattern), State="ENABLED", EventBusName=bus
+        )
+        events.put_targets(Rule="veba", EventBusName=bus, Targets=[{"Id": "log", "Arn": group_arn}])
         for start in range(0, len(entries), 10):
-            response = events.put_events(Entries=entries[start : start + 10])
+            batch = [{**entry, "EventBusName": bus} for entry in entries[start : start + 10]]
+            response = events.put_events(Entries=batch)
             assert response["FailedEntryCount"] == 0
         seen: list[str] = []
         pages = logs.get_paginator("filter_log_events").paginate(logGroupName="/veba")
@@ -96,6 +105,58 @@ def test_generate_from_an_eventbridge_router_config() -> None:
     template = yaml.safe_load(files["template.yaml"])
     jsonschema.Draft4Validator(SAM_SCHEMA).validate(template)
     assert files == generate(ROUTERS["mixed"](), config, name="veba-fn", image="unused")
+
+
+def _bus_of(files: dict[str, str]) -> tuple[Any, Any]:
+    """The rule's ``EventBusName`` and the default of the parameter it refers to."""
+    template = yaml.safe_load(files["template.yaml"])
+    jsonschema.Draft4Validator(SAM_SCHEMA).validate(template)
+    (function,) = template["Resources"].values()
+    rule_bus = function["Properties"]["Events"]["VebaEvents"]["Properties"]["EventBusName"]
+    return rule_bus, template["Parameters"][rule_bus["Ref"]]["Default"]
+
+
+def test_the_bus_is_a_parameter_from_the_config_or_the_option() -> None:
+    router = ROUTERS["exact"]()
+    ref = {"Ref": "EventBusName"}
+    # Without a RouterConfig: a parameter whose default is 'default', never a hidden choice.
+    assert _bus_of(generate(router, name="fn", image="x", target="lambda")) == (ref, "default")
+    named = generate(router, name="fn", image="x", target="lambda", event_bus="vmware-events")
+    assert _bus_of(named) == (ref, "vmware-events")
+    document = yaml.safe_load((CONFIGS / "dev__event-router-config-vcenter-aws.yaml").read_text())
+    document["eventProcessor"]["awsEventBridge"]["eventBus"] = "veba-bus"
+    config = load_router_config(document)
+    assert _bus_of(generate(router, config, name="fn", image="x")) == (ref, "veba-bus")
+    assert _bus_of(generate(router, config, name="fn", image="x", event_bus="veba-bus"))[1] == (
+        "veba-bus"
+    )
+    with pytest.raises(ManifestError, match="not the RouterConfig's eventBus 'veba-bus'"):
+        generate(router, config, name="fn", image="x", event_bus="other")
+
+
+def test_the_rule_on_the_named_bus_gets_what_the_router_puts_there() -> None:
+    """The router's PutEvents entry (Source, DetailType = subject, Detail = the CloudEvent, on
+    eventBus) reaches the template's rule on that bus."""
+    router = ROUTERS["exact"]()
+    bus = "vmware-events"
+    entries = []
+    for envelope in envelopes("router"):
+        if envelope.name in ("EnteredMaintenanceModeEvent", "VmPoweredOnEvent"):
+            cloudevent = to_eventbridge(envelope.event)["detail"]  # the structured CloudEvent
+            entries.append(
+                {
+                    "Source": cloudevent["source"],
+                    "DetailType": cloudevent["subject"],
+                    "Detail": json.dumps(cloudevent),
+                }
+            )
+    template = sam_template(router, name="fn", event_bus=bus)
+    (function,) = template["Resources"].values()
+    pattern = function["Properties"]["Events"]["VebaEvents"]["Properties"]["Pattern"]
+    matched = _matched_ids(pattern, entries, bus=template["Parameters"]["EventBusName"]["Default"])
+    assert len(entries) == 2
+    expected = {json.loads(e["Detail"])["id"] for e in entries if e["DetailType"].startswith("Ent")}
+    assert matched == expected
 
 
 def test_globs_eventbridge_cannot_express_are_refused() -> None:

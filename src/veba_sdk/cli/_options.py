@@ -9,17 +9,21 @@ import click
 
 from ..events._envelope import PRODUCERS
 
-__all__ = ["producer_option"]
+__all__ = ["producer_option", "say"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
 
 def producer_option(text: str) -> Callable[[F], F]:
-    """``--producer router|vsphere-source`` (default ``router``): whose CloudEvent shape."""
+    """``--producer router|vsphere-source``; unset (``None``), the command derives it."""
     return click.option(
         "--producer",
         type=click.Choice(PRODUCERS),
-        default="router",
-        show_default=True,
+        default=None,
         help=text,
     )
+
+
+def say(message: str) -> None:
+    """A note for the user on stderr (stdout stays the command's output, e.g. pure YAML)."""
+    click.echo(f"veba: {message}", err=True)

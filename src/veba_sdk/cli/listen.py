@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ._load import load_router
-from ._options import producer_option
+from ._options import producer_option, say
 
 __all__ = ["command"]
 
@@ -23,7 +23,10 @@ __all__ = ["command"]
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.argument("module", required=False)
 @click.option("--target", help="POST events to this URL instead of the config's processor.")
-@producer_option("CloudEvent shape.")
+@producer_option(
+    "Whose CloudEvent shape to deliver in. Default: router, as the RouterConfig's event "
+    "router would send them."
+)
 @click.option(
     "--encoding",
     type=click.Choice(["binary", "structured"]),
@@ -37,7 +40,7 @@ def command(
     config_path: str,
     module: str | None,
     target: str | None,
-    producer: str,
+    producer: str | None,
     encoding: str | None,
     page_size: int,
     poll_interval: float,
@@ -50,12 +53,23 @@ def command(
     )
     # pyvmomi and the source load only here: `veba --help` stays fast without the extra.
     from veba_sdk._errors import ConfigError
-    from veba_sdk.config import load_router_config
+    from veba_sdk.config import VSphereSource, load_config
     from veba_sdk.source import HttpTarget, SourceError, router_target, run_from_config
     from veba_sdk.source.checkpoint import CheckpointError
 
     try:
-        config = load_router_config(config_path)
+        config = load_config(config_path)
+        if isinstance(config, VSphereSource):
+            raise ConfigError(
+                f"{config_path} is a VSphereSource, whose vCenter credentials live in a "
+                "Kubernetes secret: give a RouterConfig with eventProvider vcenter (and "
+                "--producer vsphere-source to get its events in the VSphereSource's shape)"
+            )
+        if producer is None:
+            producer, why = "router", "--config is a RouterConfig, the event router's"
+        else:
+            why = "--producer says so"
+        say(f"delivering events in the {producer} producer's shape: {why}")
         deliver: Any = None
         if module:
             deliver = router_target(load_router(module))

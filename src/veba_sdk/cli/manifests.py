@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ._load import is_path, load_router
-from ._options import producer_option
+from ._options import producer_option, say
 
 __all__ = ["command"]
 
@@ -26,7 +26,8 @@ def _default_name(target: str) -> str:
     "--config",
     "config_path",
     type=click.Path(exists=True, dir_okay=False),
-    help="The VEBA RouterConfig; its eventProcessor picks the platform.",
+    help="The VEBA RouterConfig (its eventProcessor picks the platform; the event router "
+    "sends the events), or a VSphereSource manifest (Knative Triggers on its sink Broker).",
 )
 @click.option(
     "--target",
@@ -34,7 +35,11 @@ def _default_name(target: str) -> str:
     type=click.Choice(["knative", "openfaas", "lambda", "gcf"]),
     help="Generate for this platform instead of the RouterConfig's processor.",
 )
-@producer_option("Who sends the events (decides the Knative filters).")
+@producer_option(
+    "Who sends the events (decides the Knative filters). Default: derived from --config "
+    "(RouterConfig: router; VSphereSource: vsphere-source), else vsphere-source (the current "
+    "appliance's)."
+)
 @click.option("--name", help="Function / Service name (default: veba-<module>).")
 @click.option("--image", default=None, help="Container image (default: <name>:latest).")
 @click.option(
@@ -43,6 +48,44 @@ def _default_name(target: str) -> str:
     multiple=True,
     metavar="KEY=VALUE",
     help="Environment variable for the function (repeatable).",
+)
+@click.option(
+    "--retry",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Knative: delivery retries before an event is dropped or dead-lettered "
+    "(VEBA's Broker: 2).",
+)
+@click.option(
+    "--backoff-policy",
+    type=click.Choice(["linear", "exponential"]),
+    default="linear",
+    show_default=True,
+    help="Knative: delay grows as delay*n (linear, VEBA's Broker) or delay*2^n.",
+)
+@click.option(
+    "--backoff-delay",
+    default="PT1S",
+    show_default=True,
+    metavar="DURATION",
+    help="Knative: ISO 8601 base delay between retries (VEBA's Broker leaves 50 ms).",
+)
+@click.option(
+    "--dead-letter-sink",
+    metavar="URL|KIND:NAME[:NS]",
+    help="Knative: where events go once retries are spent, a URL or e.g. ksvc:dead-letters "
+    "(KIND: ksvc, broker, channel, svc).",
+)
+@click.option(
+    "--no-delivery",
+    is_flag=True,
+    help="Knative: no spec.delivery on the Triggers (the Broker's own applies).",
+)
+@click.option(
+    "--event-bus",
+    help="EventBridge: the bus the rule is on without --config (default: 'default'; the "
+    "template's EventBusName parameter either way).",
 )
 @click.option(
     "--out",
@@ -54,43 +97,88 @@ def command(
     target: str,
     config_path: str | None,
     platform: str | None,
-    producer: str,
+    producer: str | None,
     name: str | None,
     image: str | None,
     env_items: tuple[str, ...],
+    retry: int,
+    backoff_policy: str,
+    backoff_delay: str,
+    dead_letter_sink: str | None,
+    no_delivery: bool,
+    event_bus: str | None,
     out_dir: Path | None,
 ) -> None:
     """Generate manifests subscribing MODULE's routes on the RouterConfig's processor.
+
+    MODULE is a module name or the path to its file (handlers.py, ../fn/handlers.py).
 
     \b
     knative           service.yaml + triggers.yaml (one Trigger per subscribed event)
     openfaas          stack.yml (topic annotation)
     aws_event_bridge  template.yaml (SAM, EventBridgeRule pattern)
     gcf               deploy.sh (functions-framework / gcloud)
+
+    Which producer the output targets, and why, is printed on stderr.
     """
-    from ..config import load_router_config
-    from ..manifests import generate
+    from ..config import RouterConfig, load_config
+    from ..manifests import Delivery, choose_producer, event_bus_for, generate, platform_for
 
     if config_path is None and platform is None:
-        raise click.UsageError("give --config router-config.yaml or --target PLATFORM")
+        raise click.UsageError(
+            "give --config router-config.yaml (or vsphere-source.yaml) or --target PLATFORM"
+        )
     env: dict[str, str] = {}
     for item in env_items:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--env")
         env[key] = value
-    config = load_router_config(config_path) if config_path is not None else None
+    config = load_config(config_path) if config_path is not None else None
+    kind = platform_for(config, platform)
+    context = click.get_current_context()
+    knative_only = [
+        f"--{option.replace('_', '-')}"
+        for option in ("retry", "backoff_policy", "backoff_delay", "dead_letter_sink")
+        if context.get_parameter_source(option) is click.core.ParameterSource.COMMANDLINE
+    ] + (["--no-delivery"] if no_delivery else [])
+    if kind != "knative" and knative_only:
+        raise click.UsageError(f"{', '.join(knative_only)}: Knative Triggers only, not {kind}")
+    if event_bus is not None and kind != "lambda":
+        raise click.UsageError(f"--event-bus: EventBridge (lambda) only, not {kind}")
+    chosen = choose_producer(kind, config, producer)
     router = load_router(target)
     name = name or _default_name(target)
+    delivery = None
+    if not no_delivery:
+        delivery = Delivery(
+            retry=retry,
+            backoff_policy=backoff_policy,
+            backoff_delay=backoff_delay,
+            dead_letter_sink=dead_letter_sink,
+        )
     files = generate(
         router,
         config,
         name=name,
         image=image or f"{name}:latest",
         target=platform,
-        producer=producer,
+        producer=chosen.producer,
         env=env,
+        delivery=delivery,
+        event_bus=event_bus,
     )
+    say(f"the {kind} manifests target {chosen.describe()}")
+    if kind == "lambda":
+        bus = repr(event_bus_for(config, event_bus))
+        if isinstance(config, RouterConfig):
+            bus += " (the RouterConfig's eventBus)"
+        elif event_bus is None:
+            bus += " (no --config or --event-bus)"
+        say(
+            f"the EventBridge rule is on the template parameter EventBusName, default {bus}; "
+            "change it with sam deploy --parameter-overrides EventBusName=..."
+        )
     if out_dir is None:
         for index, (file_name, text) in enumerate(files.items()):
             if len(files) > 1:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ._load import suggest_event
-from ._options import producer_option
+from ._options import producer_option, say
 
 __all__ = ["command", "parse_sets"]
 
@@ -68,7 +68,10 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
 @click.option(
     "--to", "url", default="http://127.0.0.1:8080/", show_default=True, help="The function's URL."
 )
-@producer_option("Whose CloudEvent shape to send.")
+@producer_option(
+    "Whose CloudEvent shape to send. Default: vsphere-source (the current appliance's), "
+    "router with --platform openfaas (VEBA's OpenFaaS processor is the event router's)."
+)
 @click.option(
     "--mode",
     type=click.Choice(["binary", "structured"]),
@@ -115,7 +118,7 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
 def command(
     name: str,
     url: str,
-    producer: str,
+    producer: str | None,
     mode: str,
     encoding: str,
     platform: str,
@@ -142,8 +145,19 @@ def command(
     _check_name(name)
     overrides = _from_file(payload_file, name) if payload_file is not None else {}
     overrides.update(parse_sets(sets))
-    if platform == "openfaas" and (producer != "router" or encoding != "json"):
+    if platform == "openfaas" and (producer not in (None, "router") or encoding != "json"):
         raise click.UsageError("--platform openfaas sends the event router's JSON format only")
+    if producer is not None:
+        why = "--producer says so"
+    elif platform == "openfaas":
+        producer, why = "router", "VEBA's OpenFaaS processor is the event router's"
+    else:
+        producer = "vsphere-source"
+        why = (
+            "the default: the current appliance (v0.8+) sends vCenter events with its "
+            "VSphereSource (--producer router for the event router's shape)"
+        )
+    say(f"sending {name} in the {producer} producer's shape: {why}")
     failed = 0
     with httpx.Client(timeout=timeout) as client:
         for _ in range(count):
