@@ -131,6 +131,10 @@ inside() {  # inside COMMAND...: run in the root, from the checkout, venv first 
     PATH="$VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$@"
 }
 
+quiet_pip() {  # pip's output less its warning for every index folder without a package's page
+  sed -u "/^WARNING: Location 'file:.*' is ignored: it is neither a file nor a directory\.\$/d"
+}
+
 make_venv() {  # make_venv DIR PIP_ARGS...: a venv in the root, made anew unless PY313_REUSE=1
   local venv="$1" stamp="$ROOT$1/.veba-installed"
   shift
@@ -141,8 +145,8 @@ make_venv() {  # make_venv DIR PIP_ARGS...: a venv in the root, made anew unless
   local started=$SECONDS
   rm -rf --one-file-system "$ROOT$venv"
   inside python3 -m venv "$venv"
-  inside "$venv/bin/python" -m pip install --quiet --upgrade pip
-  inside "$venv/bin/python" -m pip install --quiet "$@"
+  inside "$venv/bin/python" -m pip install --quiet --upgrade pip 2>&1 | quiet_pip
+  inside "$venv/bin/python" -m pip install --quiet "$@" 2>&1 | quiet_pip
   touch "$stamp"
   echo "== py313: $venv made in $((SECONDS - started)) s"
 }

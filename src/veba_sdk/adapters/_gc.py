@@ -1,28 +1,38 @@
 """The cyclic garbage collector's youngest-generation threshold, for a serving process.
 
-CPython collects its youngest generation every 700 net new container objects. An ASGI server
-whose ``def`` handlers run in worker threads keeps every waiting request's objects alive
-(about 50 each: the scope, the decoded payload, the typed event, futures), so with a few dozen
-requests in flight that threshold is crossed all the time, and each collection promotes the
-waiting requests' objects to the older generations, whose collections then walk the whole
-heap. Under load (``benchmarks/http_load``) that cost a ``def``-handler server about 15% of its
-requests per second; with the threshold at 10,000 it is gone, and memory stays flat (the
-collector still runs, just on larger batches; refcounting frees everything else at once).
+CPython collects its youngest generation every 700 net new container objects (2,000 from
+CPython 3.13 on). An ASGI server whose ``def`` handlers run in worker threads keeps every
+waiting request's objects alive (about 50 each: the scope, the decoded payload, the typed
+event, futures), so with enough requests in flight that threshold is crossed all the time, and
+each collection promotes the waiting requests' objects to the older generations, whose
+collections then walk the whole heap. Under load (``benchmarks/http_load``) that cost a
+``def``-handler server on 3.11 about 15% of its requests per second; with the threshold at
+10,000 it is gone, and memory stays flat (the collector still runs, just on larger batches;
+refcounting frees everything else at once).
+
+3.13's 2,000 is enough for about 40 requests in flight, not for the ~100 a Knative revision
+takes by default: ``benchmarks/http_load/gc_sweep.py`` counts young collections per 1,000
+requests of about 25-35 at 700, 0.3-2 at 2,000 and 0.3-2 at 10,000 with 32 connections, but
+7-10 at 2,000 against 0.4-2.6 at 10,000 with 128, on 3.11, 3.13 and 3.14 alike
+(docs/performance.md). So the same 10,000 serves every supported interpreter.
 
 The ASGI app applies this at lifespan startup and puts the old value back at shutdown, only
-when the threshold is still CPython's built-in default: a value someone chose is left alone.
+when the threshold is still the running interpreter's built-in default: a value someone chose
+is left alone.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 
 __all__ = ["DEFAULT_YOUNG_THRESHOLD", "YoungThreshold"]
 
 #: The youngest generation's threshold the Knative app sets while it serves.
 DEFAULT_YOUNG_THRESHOLD = 10_000
-#: CPython's own default for it: the only value this module replaces.
-INTERPRETER_DEFAULT = 700
+#: The running CPython's own default for it: the only value this module replaces
+#: (``tests/adapters/test_gc_threshold.py`` checks it against a fresh interpreter).
+INTERPRETER_DEFAULT = 2_000 if sys.version_info >= (3, 13) else 700
 
 
 class YoungThreshold:
