@@ -8,9 +8,9 @@ Needs the ``vrops`` extra (``pip install 'veba-sdk[vrops]'``: httpx, stamina); w
 importing this package raises :class:`veba_sdk.MissingExtra` saying so.
 """
 
-from veba_sdk._extras import needs_extra
+from veba_sdk._extras import needs_extra as _needs_extra
 
-with needs_extra("vrops", "veba_sdk.vrops"):
+with _needs_extra("vrops", "veba_sdk.vrops"):
     import httpx  # noqa: F401  # checked first: every module below needs it
     import stamina  # noqa: F401
 
