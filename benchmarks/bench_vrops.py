@@ -210,7 +210,7 @@ def bench(n: int) -> list[Result]:
 
 
 def report(results: list[Result], n: int) -> str:
-    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## vROps client",
         "",

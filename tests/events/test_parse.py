@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -51,7 +51,7 @@ def test_pascal_bytes_to_typed_event() -> None:
     assert isinstance(ev, HostEventClass)
     assert ev.key == 910093
     assert ev.chain_id == 910066
-    assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 365000, tzinfo=timezone.utc)
+    assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 365000, tzinfo=UTC)
     assert ev.host is not None
     assert ev.host.name == "esx02"
     assert ev.host.host == ManagedObjectReference("HostSystem", "host-19")
@@ -150,7 +150,7 @@ def test_xml_with_class_in_xsi_type() -> None:
     ev = parse_event(body, content_type="application/xml")
     assert type(ev).__name__ == "EnteredMaintenanceModeEvent"
     assert ev.key == 910093
-    assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 365123, tzinfo=timezone.utc)
+    assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 365123, tzinfo=UTC)
     assert ev.host is not None
     assert ev.host.host == ManagedObjectReference("HostSystem", "host-19")
     assert ev.extra == {"brandNew": "kept"}
@@ -186,7 +186,7 @@ def test_hostile_or_broken_xml_is_rejected(body: str) -> None:
 def test_times_offsets_and_odd_values() -> None:
     ev = parse_event({"CreatedTime": "2022-04-20T17:47:32.1+02:00", "ChainId": 1.0,
                       "Key": True}, name="Event")
-    assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 100000, tzinfo=timezone.utc)
+    assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 100000, tzinfo=UTC)
     assert ev.chain_id == 1
     assert ev.key is None
     assert ev.extra == {"Key": True}

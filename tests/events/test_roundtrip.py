@@ -8,7 +8,7 @@ CreatedTime, UserName) and every optional field ``null``.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -107,7 +107,7 @@ def test_every_form_of_every_class(name: str) -> None:
     assert type(ev) is cls
     assert ev.extra == {}
     assert ev.class_name == name
-    assert ev.created_time == datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
+    assert ev.created_time == datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     assert to_dict(ev) == pascal
     assert to_dict(ev, style="camel") == camel
 

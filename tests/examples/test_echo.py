@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,7 @@ def _payload(stem: str) -> dict[str, Any]:
 def _time(text: str) -> datetime:
     """An RFC 3339 time with up to 9 fractional digits, as an aware UTC datetime."""
     head, _, rest = text.rstrip("Z").partition(".")
-    moment = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+    moment = datetime.fromisoformat(head).replace(tzinfo=UTC)
     return moment.replace(microsecond=int((rest + "000000")[:6]) if rest else 0)
 
 

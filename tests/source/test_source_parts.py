@@ -34,7 +34,7 @@ from veba_sdk.source.delivery import encode_binary, encode_structured
 from veba_sdk.source.payload import event_category, event_name, rfc3339, to_govmomi_json
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 CREATED = dt.datetime(2022, 4, 20, 15, 47, 32, 365000, tzinfo=UTC)
 
 

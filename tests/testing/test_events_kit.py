@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -99,7 +99,7 @@ def test_structured_mode() -> None:
 def test_realistic_defaults() -> None:
     event = make_event("VmPoweredOnEvent")
     assert event.key == event.chain_id > 0
-    assert datetime.now(timezone.utc) - event.created_time < timedelta(minutes=1)
+    assert datetime.now(UTC) - event.created_time < timedelta(minutes=1)
     assert event.created_time.tzinfo is not None
     assert event.vm.vm.type == "VirtualMachine"
     assert event.host.name == "esx01.vsphere.local"
@@ -116,7 +116,7 @@ def test_nested_overrides_both_spellings() -> None:
     assert by_path.host.host.value == "host-19"  # the rest of the argument stays
     assert by_path.key == 7
     assert "esx01" in by_path.full_formatted_message
-    moment = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    moment = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     assert make_event("VmPoweredOnEvent", created_time=moment).created_time == moment
     given = make_event("VmPoweredOnEvent", full_formatted_message="custom")
     assert given.full_formatted_message == "custom"

@@ -129,7 +129,7 @@ def test_get_resource_and_maintenance_states(fake: FakeVrops, client: VropsClien
     assert state.in_maintenance
     until = fake.maintained_until(rid)
     assert until is not None
-    expected = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=30)
+    expected = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
     assert abs((until - expected).total_seconds()) < 5
     client.mark_maintained(rid)
     resource = client.get_resource(rid)
@@ -141,7 +141,7 @@ def test_get_resource_and_maintenance_states(fake: FakeVrops, client: VropsClien
 
 def test_mark_until_end_and_timedelta(fake: FakeVrops, client: VropsClient) -> None:
     rid = fake.add_host("esx01")
-    end = dt.datetime(2031, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    end = dt.datetime(2031, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     client.mark_maintained(rid, end=end)
     assert fake.state_of(rid) == "MAINTAINED"
     assert fake.maintained_until(rid) == end
@@ -256,7 +256,7 @@ def test_push_properties_and_post_event(fake: FakeVrops, client: VropsClient) ->
     assert event["eventType"] == "NOTIFICATION"
     assert event["severity"] == "INFORMATION"
     with pytest.raises(ValueError, match="2000"):
-        client.post_event(rid, "old", start=dt.datetime(1999, 1, 1, tzinfo=dt.timezone.utc))
+        client.post_event(rid, "old", start=dt.datetime(1999, 1, 1, tzinfo=dt.UTC))
 
 
 def test_node_status_needs_no_token(fake: FakeVrops, client: VropsClient) -> None:
@@ -294,7 +294,7 @@ async def test_async_twin_covers_the_same_calls(
     await client.mark_maintained(rid)
     assert fake.state_of(rid) == "MAINTAINED_MANUAL"
     await client.unmark_maintained(rid)
-    await client.mark_maintained_bulk([rid], end=dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc))
+    await client.mark_maintained_bulk([rid], end=dt.datetime(2031, 1, 1, tzinfo=dt.UTC))
     assert fake.state_of(rid) == "MAINTAINED"
     await client.unmark_maintained_bulk([rid])
     assert fake.state_of(rid) == "STARTED"

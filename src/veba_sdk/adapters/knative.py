@@ -252,8 +252,8 @@ def asgi(
         reply_mode: ``"binary"`` or ``"structured"`` encoding of a handler's reply event.
         gc_threshold: while the server runs (lifespan startup to shutdown), the garbage
             collector's youngest-generation threshold, set only if it is still CPython's
-            default (700, or 2,000 from 3.13); ``None`` leaves the collector alone. Requests waiting for a
-            ``def`` handler's thread otherwise trigger collections all the time
+            default (700, or 2,000 from 3.13); ``None`` leaves the collector alone. Requests
+            waiting for a ``def`` handler's thread otherwise trigger collections all the time
             (see :mod:`veba_sdk.adapters._gc`).
 
     The app answers ``POST`` with a CloudEvent (binary, structured or a

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidEvent
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MAX_SIZE", "parse_event", "to_dict"]
 
 DEFAULT_MAX_SIZE = 1 << 20
-_UTC = timezone.utc
+_UTC = UTC
 _new = object.__new__
 _SCALAR_CLASS = {"int": "int", "str": "str", "bool": "bool", "float": "float"}
 

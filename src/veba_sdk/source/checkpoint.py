@@ -45,12 +45,12 @@ def _parse_time(value: Any) -> dt.datetime:
         text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
     parsed = dt.datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def _format_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 @attrs.frozen(kw_only=True)
@@ -62,7 +62,7 @@ class Checkpoint:
     last_event_type: str
     last_event_time: dt.datetime
     last_event_uuid: str = ""
-    created: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.timezone.utc))
+    created: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.UTC))
 
     def to_json(self) -> dict[str, Any]:
         """The router's JSON document."""

@@ -30,7 +30,7 @@ _SKIPPED = frozenset({"dynamicType", "dynamicProperty"})
 def rfc3339(value: dt.datetime) -> str:
     """RFC 3339 in UTC with ``Z`` and up to 9 fractional digits, trailing zeros trimmed (Go)."""
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += "." + f"{value.microsecond:06d}".rstrip("0")

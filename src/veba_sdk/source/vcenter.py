@@ -91,8 +91,8 @@ def _parse_address(address: str) -> tuple[str, str, int, str]:
 
 def _as_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 class VCenterSource:

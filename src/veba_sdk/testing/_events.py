@@ -13,7 +13,7 @@ import random
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -139,7 +139,7 @@ def _default_value(field_name: str, camel: str, kind: str, optional: bool, since
     if kind == "bool":
         return False
     if kind == "datetime":
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     if kind == "str":
         if field_name in _STRINGS:
             return _STRINGS[field_name]
@@ -280,8 +280,8 @@ def _wire(tree: Any, kind: str) -> Any:
 
 def _format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.microsecond:
         text += f".{moment.microsecond:06d}".rstrip("0")
@@ -408,7 +408,7 @@ def _attributes(event: Event, producer: str, source: str) -> dict[str, str]:
         raise ValueError(f"producer must be one of {', '.join(PRODUCERS)}, not {producer!r}")
     name = event_name(event)
     category = _category_of(event)
-    created = getattr(event, "created_time", None) or datetime.now(timezone.utc)
+    created = getattr(event, "created_time", None) or datetime.now(UTC)
     attributes = {"specversion": "1.0"}
     if producer == "router":
         attributes.update(

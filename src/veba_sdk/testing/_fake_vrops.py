@@ -338,7 +338,7 @@ class FakeVrops:
         res = self._find(name_or_id)
         if res.maintained_until_ms is None:
             return None
-        return dt.datetime.fromtimestamp(res.maintained_until_ms / 1000, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(res.maintained_until_ms / 1000, tz=dt.UTC)
 
     def properties_of(self, name_or_id: str) -> dict[str, Any]:
         """Latest pushed property values by stat key."""
@@ -586,7 +586,7 @@ class FakeVrops:
         validity = self._now_ms() + int(self.token_lifetime * 1000)
         self._tokens[token] = validity
         self.issued_tokens.append(token)
-        expires = dt.datetime.fromtimestamp(validity / 1000, tz=dt.timezone.utc)
+        expires = dt.datetime.fromtimestamp(validity / 1000, tz=dt.UTC)
         return _Reply(
             body={
                 "token": token,

@@ -231,8 +231,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    base = now if now is not None else dt.datetime.now(dt.timezone.utc).timestamp()
+        when = when.replace(tzinfo=dt.UTC)
+    base = now if now is not None else dt.datetime.now(dt.UTC).timestamp()
     return max(0.0, when.timestamp() - base)
 
 
@@ -718,7 +718,7 @@ class ClientCore:
         """POST /api/resources/{id}/properties."""
         if not properties:
             raise ValueError("no properties to push")
-        when = timestamp or dt.datetime.now(dt.timezone.utc)
+        when = timestamp or dt.datetime.now(dt.UTC)
         return Call(
             method="POST",
             path=f"/api/resources/{_seg(_uuid_like(resource_id, 'resource id'))}/properties",
@@ -736,7 +736,7 @@ class ClientCore:
         managed_externally: bool,
     ) -> Call:
         """POST /api/events (an annotation on a resource's timeline)."""
-        start_ms = _epoch_ms(start or dt.datetime.now(dt.timezone.utc))
+        start_ms = _epoch_ms(start or dt.datetime.now(dt.UTC))
         if start_ms < _MIN_EVENT_MS:
             raise ValueError("vROps events must start in 2000 or later")
         return Call(

@@ -35,7 +35,7 @@ def _ms_to_datetime(value: Any) -> dt.datetime | None:
     """Epoch milliseconds to an aware UTC datetime; 0 and junk become ``None``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         return None
-    return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
 
 
 def _str_or_none(value: Any) -> str | None:
