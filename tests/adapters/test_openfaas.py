@@ -253,3 +253,13 @@ def test_classic_handler_reads_binary_mode_from_watchdog_environment() -> None:
     handle = openfaas.classic_handler(_router(seen), environ=environ)
     assert json.loads(handle(body.decode())) == {"host": ENTER.data["Host"]["Name"]}
     assert seen == [ENTER.id]
+
+
+@pytest.mark.parametrize("content_type", ODD_TYPES)
+def test_classic_handler_takes_structured_json_whatever_the_type(content_type: str) -> None:
+    """The classic watchdog hands ``Content-Type`` over as ``Http_Content_Type``."""
+    seen: list[str] = []
+    environ = {"Http_Method": "POST", "Http_Content_Type": content_type}
+    handle = openfaas.classic_handler(_router(seen), environ=environ)
+    assert json.loads(handle(openfaas_body(ENTER).decode())) == {"host": ENTER.data["Host"]["Name"]}
+    assert seen == [ENTER.id]
