@@ -146,7 +146,7 @@ def test_only_optional_modules_are_translated() -> None:
 
 def test_every_optional_module_is_an_extra_dependency() -> None:
     """OPTIONAL_MODULES names distributions that the extras really list."""
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    import tomllib
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     extras = project["project"]["optional-dependencies"]
     listed = {

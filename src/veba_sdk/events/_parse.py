@@ -20,7 +20,6 @@ Tolerance rules, the same for every field:
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -101,13 +100,12 @@ def _bool(v: Any) -> bool | None:
 
 
 _time_re: Any = None
-_FROMISO_Z = sys.version_info >= (3, 11)  # 3.10's fromisoformat rejects "Z" and 9 digits
 
 
 def _time(v: Any) -> datetime | None:
     """RFC 3339 text to an aware UTC datetime; fractions beyond microseconds are truncated."""
     if v.__class__ is str:
-        if _FROMISO_Z and v[-1:] == "Z" and len(v) >= 20 and v[10] == "T":
+        if v[-1:] == "Z" and len(v) >= 20 and v[10] == "T":
             try:
                 return datetime.fromisoformat(v)
             except ValueError:
@@ -363,7 +361,7 @@ def _field_code(i: int, f: Field, odd: str) -> list[str]:
             "        else:",
             *("    " + line for line in convert),
         ]
-    if kind == "datetime" and _FROMISO_Z:
+    if kind == "datetime":
         # Inline fast path for RFC 3339 UTC text ("2022-04-20T15:47:32.365Z"), as _time has.
         return [
             f"    {test}",
@@ -449,8 +447,7 @@ def _namespace(fields: tuple[Field, ...], cls: type[Any]) -> dict[str, Any]:
             conv.users.append((ns, f"_c{i}"))
         if _inline_argument(f[3]) is not None:
             ns[f"_A{i}"] = get_class(f[3])
-    if _FROMISO_Z:
-        ns["_fromiso"] = datetime.fromisoformat
+    ns["_fromiso"] = datetime.fromisoformat
     return ns
 
 
