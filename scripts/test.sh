@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: environments, vCenter simulator, linters,
 # generated-code checks, then pytest under cloudevents 2.x (a second environment with
-# Knative's func-python) and 1.x (.venv, with functions-framework).
+# Knative's func-python), under Python 3.13 (scripts/test-py313.sh: a Debian trixie root) and
+# under cloudevents 1.x (.venv, with functions-framework, Python 3.11), whose summary closes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -26,6 +27,9 @@ status=0
 # they run once, in the 1.x run below.
 MATRIX=ce2 MATRIX_REUSE="${MATRIX_REUSE:-0}" bash scripts/test-matrix.sh --ignore=tests/kits "$@" \
   || status=$?
+# Python 3.13: the whole suite again in a trixie chroot, less the kits' images (they pin their
+# own Python) and the README's demo (it runs .venv's 3.11); see scripts/test-py313.sh.
+PY313_REUSE="${PY313_REUSE:-0}" bash scripts/test-py313.sh "$@" || status=$?
 VEBA_CE2_VENV="$PWD/.matrix/ce2" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" \
   || status=$?
 exit "$status"
