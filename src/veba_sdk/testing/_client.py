@@ -151,9 +151,6 @@ class FunctionClient(abc.ABC):
 
     platform: str = ""
 
-    #: (producer, mode, encoding) used when ``send`` is not told.
-    _defaults = ("router", "binary", "json")
-
     def send(
         self,
         name_or_event: str | Event,
@@ -194,14 +191,10 @@ class FunctionClient(abc.ABC):
         encoding: str | None,
         source: str,
     ) -> ClientResponse:
-        default_producer, default_mode, default_encoding = self._defaults
-        headers, body = to_cloudevent(
-            event,
-            producer or default_producer,
-            mode or default_mode,
-            encoding or default_encoding,
-            source=source,
-        )
+        given = {"producer": producer, "mode": mode, "encoding": encoding}
+        # What is not given is to_cloudevent's default, so both read the same.
+        options = {name: value for name, value in given.items() if value is not None}
+        headers, body = to_cloudevent(event, source=source, **options)
         return self.post(body, headers=headers)
 
     @abc.abstractmethod
