@@ -164,6 +164,10 @@ def _run_http(
 # -- AWS Lambda: awslambdaric, as the kit's image runs it ----------------------------------------
 
 
+#: awslambdaric is in the test extra; an environment without it skips the runtime's tests.
+needs_runtime = pytest.mark.skipif(find_spec("awslambdaric") is None, reason="no awslambdaric")
+
+
 def _frames(data: bytes) -> list[str]:
     """The messages in the Lambda telemetry log stream (type, length, timestamp, message)."""
     messages = []
@@ -270,6 +274,7 @@ def test_users_own_logging_config_is_left_alone(platform: str, tmp_path: Path) -
     assert lines[0].startswith(f"USER|veba_sdk|{MARK} host=esx42")
 
 
+@needs_runtime
 def test_lambda_runtime_shows_the_line_once(tmp_path: Path) -> None:
     stdout, stderr, frames = _run_lambda(tmp_path, {})
     marked = [frame for frame in frames if MARK in frame]
@@ -281,12 +286,14 @@ def test_lambda_runtime_shows_the_line_once(tmp_path: Path) -> None:
     assert MARK not in stderr
 
 
+@needs_runtime
 def test_lambda_log_level_warning_hides_the_line(tmp_path: Path) -> None:
     stdout, stderr, frames = _run_lambda(tmp_path, {"LOG_LEVEL": "WARNING"})
     assert not [frame for frame in frames if MARK in frame]
     assert MARK not in stdout + stderr
 
 
+@needs_runtime
 def test_lambda_json_lines(tmp_path: Path) -> None:
     stdout, stderr, frames = _run_lambda(tmp_path, {"VEBA_LOG_FORMAT": "json"})
     assert not [frame for frame in frames if MARK in frame]  # not twice
@@ -299,6 +306,7 @@ def test_lambda_json_lines(tmp_path: Path) -> None:
     assert record["event"] == "EnteredMaintenanceModeEvent"
 
 
+@needs_runtime
 def test_lambda_runtime_json_format_gets_the_fields(tmp_path: Path) -> None:
     # AWS's own JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON) shows a record's extra fields.
     stdout, _, frames = _run_lambda(tmp_path, {"AWS_LAMBDA_LOG_FORMAT": "JSON"})
