@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 import veba_sdk.logging as veba_logging
 from veba_sdk import Context, Router, _router
 from veba_sdk._context import handler_context
-from veba_sdk.logging import JsonFormatter, StdoutHandler, TextFormatter, one_line, setup
+from veba_sdk.logging import (
+    JsonFormatter,
+    StdoutHandler,
+    TextFormatter,
+    formatter,
+    one_line,
+    setup,
+)
 from veba_sdk.testing import make_event, to_cloudevent
 
 SDK = logging.getLogger("veba_sdk")
@@ -215,6 +222,16 @@ def test_json_from_the_environment(
     assert record["logger"] == "veba_sdk"
     assert record["host"] == "esx01"
     assert "event_id" not in record  # no handler running
+
+
+@pytest.mark.usefixtures("bare_logging")
+def test_formatter_for_handlers_of_ones_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    _bare()
+    assert isinstance(formatter(), TextFormatter)
+    assert isinstance(formatter(json=True), JsonFormatter)
+    monkeypatch.setenv("VEBA_LOG_FORMAT", "json")
+    assert isinstance(formatter(), JsonFormatter)
+    assert isinstance(formatter(json=False), TextFormatter)
 
 
 @pytest.mark.usefixtures("bare_logging")

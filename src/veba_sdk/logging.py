@@ -40,7 +40,15 @@ from typing import Any, TextIO
 from . import _router
 from ._context import handler_context
 
-__all__ = ["FORMAT_ENV", "LEVEL_ENV", "JsonFormatter", "StdoutHandler", "TextFormatter", "setup"]
+__all__ = [
+    "FORMAT_ENV",
+    "LEVEL_ENV",
+    "JsonFormatter",
+    "StdoutHandler",
+    "TextFormatter",
+    "formatter",
+    "setup",
+]
 
 #: The environment variable naming the level of the ``veba_sdk`` logger.
 LEVEL_ENV = "LOG_LEVEL"
@@ -217,6 +225,14 @@ def _environment(env: Mapping[str, str]) -> tuple[int | None, bool | None, list[
         if json is None:
             problems.append(f"{FORMAT_ENV} {raw_format!r} is neither json nor text; using text")
     return level, json, problems
+
+
+def formatter(json: bool | None = None) -> logging.Formatter:
+    """The formatter :func:`setup` uses: JSON lines if ``json`` (``None``: ``VEBA_LOG_FORMAT``
+    says), else text lines. For handlers of your own (``veba serve`` uses it on stderr)."""
+    if json is None:
+        json = _environment(os.environ)[1]
+    return JsonFormatter() if json else TextFormatter()
 
 
 def setup(level: int | str | None = None, json: bool | None = None) -> logging.Handler | None:

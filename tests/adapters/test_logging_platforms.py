@@ -77,7 +77,8 @@ def _function(tmp_path: Path, platform: str, *, user_config: bool = False) -> Pa
     """A function directory: the kit's entry module and a handler module."""
     directory = tmp_path / platform
     directory.mkdir()
-    shutil.copy(KITS / platform / ENTRY[platform], directory / ENTRY[platform])
+    if platform in ENTRY:
+        shutil.copy(KITS / platform / ENTRY[platform], directory / ENTRY[platform])
     source = (USER_CONFIG if user_config else "") + HANDLER
     if platform == "openfaas":
         source += OPENFAAS_TAIL
@@ -100,6 +101,7 @@ def _server(platform: str, directory: Path, env: dict[str, str]) -> Iterator[tup
         "openfaas": [PYTHON, "index.py"],
         "gcf": [str(BIN / "functions-framework"), "--target", "function",
                 "--host", "127.0.0.1", "--port", str(port)],
+        "serve": [str(BIN / "veba"), "serve", "handler", "--port", str(port)],
     }[platform]  # fmt: skip
     stdout_path, stderr_path = directory / "stdout.txt", directory / "stderr.txt"
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
@@ -136,7 +138,7 @@ def _server(platform: str, directory: Path, env: dict[str, str]) -> Iterator[tup
 def _post(platform: str, base: str) -> httpx.Response:
     """One EnteredMaintenanceModeEvent as the platform's producer sends it, ``SUBJECT`` in it."""
     event = _event()
-    if platform != "knative":
+    if platform not in ("knative", "serve"):
         # Structured: VEBA's OpenFaaS processor posts it with no CE headers or content type;
         # functions-framework's cloudevents 1.x does not percent-decode binary-mode headers.
         headers, body = to_cloudevent(event, "vsphere-source", "structured")
@@ -348,3 +350,17 @@ def test_functions_framework_execution_id_logging_shows_the_line_once(tmp_path: 
     record = json.loads(lines[0])
     assert record["message"] == f"{MARK} host=esx42 subject={SUBJECT}"
     assert record["logging.googleapis.com/labels"]["execution_id"]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_veba_serve_logs_to_stderr_in_the_deployed_format(log_format: str, tmp_path: Path) -> None:
+    stdout, stderr = _run_http("serve", tmp_path, {"VEBA_LOG_FORMAT": log_format})
+    lines = _marked(stderr)
+    assert len(lines) == 1, stderr
+    assert MARK not in stdout
+    if log_format == "text":
+        assert lines[0].endswith(f" INFO veba_sdk: {MARK} host=esx42 subject=esx-a\\n{FORGED}")
+    else:
+        record = json.loads(lines[0])
+        assert record["event_subject"] == SUBJECT
+        assert record["handler"] == "maintenance"

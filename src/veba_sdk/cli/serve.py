@@ -20,13 +20,20 @@ def configure_logging(level: str | None = None) -> None:
     """Show handlers' ``ctx.logger`` records, as a platform's log collector would.
 
     Reads ``$VEBA_LOG_LEVEL`` when no level is given, so uvicorn's reload workers (fresh
-    processes) log like the parent. Does nothing if logging was configured already.
+    processes) log like the parent. Lines go to stderr in the deployed format (text, or JSON
+    with ``VEBA_LOG_FORMAT=json``). Does nothing if logging was configured already.
     """
     import logging
 
+    from ..logging import formatter
+
     level = (level or os.environ.get(_LOG_LEVEL_ENV) or "INFO").upper()
     os.environ[_LOG_LEVEL_ENV] = level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter())
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def knative_app() -> object:
