@@ -160,6 +160,9 @@ case "$mode" in
   run) inside "$@"; exit $? ;;
 esac
 
+if [ ! -x tests/vcsim/bin/vcsim ]; then  # the event-source tests' vCenter simulator
+  bash tests/vcsim/build.sh
+fi
 status=0
 inside env VEBA_CE2_VENV="$CE2" python -m pytest -q -p no:cacheprovider \
   --ignore=tests/kits \

@@ -8,8 +8,8 @@ setting off) and answers with the collector's statistics, so the report shows re
 latency, resident memory after the load and how many collections of each generation ran per
 1,000 requests.
 
-Run: ``python benchmarks/http_load/gc_sweep.py [--thresholds default,700,2000,10000]
-[--write]`` (about 2 minutes with the defaults; ``--write`` puts the table in
+Run: ``python benchmarks/http_load/gc_sweep.py [--thresholds default,700,10000]
+[--connections 32,128] [--write]`` (about 5 minutes with the defaults; ``--write`` puts the table in
 docs/performance.md under a heading naming the interpreter). Needs what ``run.py`` needs.
 """
 
@@ -33,7 +33,7 @@ import run  # noqa: E402
 from _sample import FIXTURE  # noqa: E402
 from _timing import machine  # noqa: E402
 
-DEFAULT_THRESHOLDS = "default,700,2000,5000,10000,20000,50000"
+DEFAULT_THRESHOLDS = "default,700,2000,10000"
 
 
 def contenders(thresholds: list[str], speedups: Path | None) -> list[run.Contender]:
@@ -70,6 +70,53 @@ def gc_stats(port: int) -> list[dict[str, int]]:
         conn.close()
 
 
+def sweep(
+    thresholds: list[str], connections: int, args: argparse.Namespace, body_file: Path
+) -> list[str]:
+    """Fresh servers, one per threshold, loaded interleaved; one table row each."""
+    run.CONNECTIONS = connections
+    chosen = contenders(thresholds, args.speedups)
+    samples: dict[str, list[run.Measurement]] = {c.key: [] for c in chosen}
+    rss: dict[str, int] = {}
+    stats: dict[str, list[dict[str, int]]] = {}
+    with run.servers(chosen, body_file.parent, body_file.read_bytes()) as running:
+        for number in range(1, args.rounds + 1):
+            for contender in chosen:
+                server = running[contender.key]
+                run.run_wrk(server.url, body_file, seconds=args.warmup)
+                result = run.run_wrk(server.url, body_file, seconds=args.seconds)
+                if result.errors:
+                    raise RuntimeError(f"threshold {contender.label}: {result.errors} errors")
+                samples[contender.key].append(result)
+                print(
+                    f"{connections} connections, round {number}/{args.rounds}, threshold "
+                    f"{contender.label}: {result.rps:9.0f} req/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        for contender in chosen:
+            server = running[contender.key]
+            rss[contender.key] = server.rss_kib()
+            stats[contender.key] = gc_stats(server.port)
+    baseline = statistics.median(m.rps for m in samples[chosen[0].key])
+    rows = []
+    for contender in chosen:
+        runs = samples[contender.key]
+        rps = statistics.median(m.rps for m in runs)
+        # Warm-up runs are served too: about (warmup + seconds) / seconds times the measured
+        # requests; collections are counted over all of them.
+        served = sum(m.requests for m in runs) * (args.warmup + args.seconds) / args.seconds
+        per_k = " / ".join(f"{g['collections'] * 1000 / served:.2f}" for g in stats[contender.key])
+        label = f"{gc.get_threshold()[0]} (default)" if contender.label == "default" else ""
+        rows.append(
+            f"| {connections} | {label or contender.label} | {rps:,.0f} | {rps / baseline:.2f}x | "
+            f"{statistics.median(m.p50_us for m in runs) / 1000:.2f} / "
+            f"{statistics.median(m.p99_us for m in runs) / 1000:.2f} | {per_k} | "
+            f"{rss[contender.key] / 1024:.1f} |"
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--thresholds", default=DEFAULT_THRESHOLDS)
@@ -77,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--connections", type=int, default=run.CONNECTIONS, help="wrk connections (in flight)"
+        "--connections", default="32,128", help="wrk connections (requests in flight), each a run"
     )
     parser.add_argument(
         "--speedups",
@@ -87,70 +134,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--write", action="store_true", help="write docs/performance.md")
     args = parser.parse_args(argv)
-    run.CONNECTIONS = args.connections
     thresholds = [t.strip() for t in args.thresholds.split(",") if t.strip()]
     if args.speedups is not None:
         args.speedups = args.speedups.resolve()  # the servers run from apps/
-    default = gc.get_threshold()
-    with tempfile.TemporaryDirectory(prefix="veba-gc-sweep-") as tmp:
-        logdir = Path(tmp)
-        body_file = logdir / "body.json"
-        body_file.write_bytes(json.dumps(json.loads(FIXTURE.read_text())).encode())
-        chosen = contenders(thresholds, args.speedups)
-        samples: dict[str, list[run.Measurement]] = {c.key: [] for c in chosen}
-        rss: dict[str, int] = {}
-        stats: dict[str, list[dict[str, int]]] = {}
-        with run.servers(chosen, logdir, body_file.read_bytes()) as running:
-            for number in range(1, args.rounds + 1):
-                for contender in chosen:
-                    server = running[contender.key]
-                    run.run_wrk(server.url, body_file, seconds=args.warmup)
-                    result = run.run_wrk(server.url, body_file, seconds=args.seconds)
-                    if result.errors:
-                        raise RuntimeError(f"threshold {contender.label}: {result.errors} errors")
-                    samples[contender.key].append(result)
-                    print(
-                        f"round {number}/{args.rounds} threshold {contender.label}: "
-                        f"{result.rps:9.0f} req/s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-            for contender in chosen:
-                server = running[contender.key]
-                rss[contender.key] = server.rss_kib()
-                stats[contender.key] = gc_stats(server.port)
-    baseline = statistics.median(m.rps for m in samples[chosen[0].key])
     rows = []
-    for contender in chosen:
-        runs = samples[contender.key]
-        rps = statistics.median(m.rps for m in runs)
-        # Warm-up runs and readiness probes are served too: about (warmup + seconds) / seconds
-        # times the measured requests; collections are counted over all of them.
-        served = sum(m.requests for m in runs) * (args.warmup + args.seconds) / args.seconds
-        per_k = " / ".join(f"{g['collections'] * 1000 / served:.2f}" for g in stats[contender.key])
-        label = f"{default[0]} (default)" if contender.label == "default" else f"{contender.label}"
-        rows.append(
-            f"| {label} | {rps:,.0f} | {rps / baseline:.2f}x | "
-            f"{statistics.median(m.p50_us for m in runs) / 1000:.2f} / "
-            f"{statistics.median(m.p99_us for m in runs) / 1000:.2f} | {per_k} | "
-            f"{rss[contender.key] / 1024:.1f} |"
-        )
+    with tempfile.TemporaryDirectory(prefix="veba-gc-sweep-") as tmp:
+        body_file = Path(tmp) / "body.json"
+        body_file.write_bytes(json.dumps(json.loads(FIXTURE.read_text())).encode())
+        for connections in args.connections.split(","):
+            rows += sweep(thresholds, int(connections), args, body_file)
     version = ".".join(map(str, sys.version_info[:2]))
+    title = f"Garbage collector threshold: Python {version}"  # one section per interpreter
     markdown = "\n".join(
         [
-            f"## Garbage collector threshold: Python {version}",  # one section per interpreter
+            f"## {title}",
             "",
-            f"Measured on {machine()}; default thresholds {default}. "
+            f"Measured on {machine()}; default thresholds {gc.get_threshold()}. "
             f"`python benchmarks/http_load/gc_sweep.py`: contender (c) of the HTTP load "
             f"benchmark (def handler, worker thread) with the youngest-generation threshold set "
-            f"by hand, wrk with {args.connections} connections, {args.rounds} interleaved rounds "
-            f"of {args.seconds:g} s (after {args.warmup:g} s warm-up each), medians; "
-            "collections per 1,000 requests by generation (young / middle / old) over the "
-            "whole run; resident memory at the end.",
+            f"by hand, fresh servers for each number of wrk connections, {args.rounds} "
+            f"interleaved rounds of {args.seconds:g} s (after {args.warmup:g} s warm-up each), "
+            "medians; collections per 1,000 requests by generation (young / middle / old) over "
+            "the whole run; resident memory at the end.",
             "",
-            "| threshold | requests/s | of default | latency p50 / p99 ms "
+            "| connections | threshold | requests/s | of default | latency p50 / p99 ms "
             "| collections / 1k requests | VmRSS MiB |",
-            "|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|",
             *rows,
         ]
     )
@@ -158,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         from _report import write_section
 
-        write_section(f"Garbage collector threshold: Python {version}", markdown)
+        write_section(title, markdown)
     return 0
 
 
