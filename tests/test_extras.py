@@ -111,6 +111,22 @@ def test_veba_serve_gcf_without_functions_framework() -> None:
     ) in " ".join(str(raised["message"]).split())
 
 
+def test_the_veba_command_without_click_says_so_in_one_line() -> None:
+    code = (
+        "import sys; sys.modules['click'] = None\n"
+        "from veba_sdk.cli import main\n"
+        "raise SystemExit(main(['--help']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "veba: the veba command needs click, which is not installed: "
+        "pip install 'veba-sdk[cli]'\n"
+    )
+
+
 def test_orjson_is_optional() -> None:
     code = (
         "from veba_sdk.testing import make_event, to_cloudevent\n"

@@ -18,6 +18,13 @@ COMMANDS: tuple[str, ...] = ("serve", "send", "events", "manifests", "new", "lis
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``veba``; returns the exit status (0 ok, 1 failure, 2 usage error)."""
-    from ._main import run
+    from .._errors import MissingExtra
 
+    try:
+        from ._main import run
+    except MissingExtra as exc:  # installed without the cli extra: say so, in one line
+        import sys
+
+        print(f"veba: {exc}", file=sys.stderr)
+        return 1
     return run(argv)
