@@ -48,3 +48,16 @@ def test_client_answers() -> int:
         garbage: ClientResponse = checked.post(b"{", headers={"content-type": "text/plain"})
     body: Any = response.json() if response.ok else None
     return garbage.status if body is None else response.status
+
+
+def configure_logging() -> None:
+    """Logging as an entry module sets it up before the adapter does (veba_sdk.logging)."""
+    import logging
+
+    from veba_sdk.logging import JsonFormatter, formatter, setup
+
+    handler: logging.Handler | None = setup(level="DEBUG", json=True)
+    if handler is None:  # the process had configured logging: use the formats in its handlers
+        own = logging.StreamHandler()
+        own.setFormatter(JsonFormatter())
+        own.setFormatter(formatter(json=False))
