@@ -46,7 +46,9 @@ __all__ = [
     "JsonFormatter",
     "StdoutHandler",
     "TextFormatter",
+    "correlation",
     "formatter",
+    "one_line",
     "setup",
 ]
 
