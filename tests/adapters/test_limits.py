@@ -240,3 +240,24 @@ def test_the_probes_1_mib_batch_is_refused_at_once(counting: Counting, adapter: 
     assert_one_line(status, answer, 413, f"{count} events")
     assert counting.ran == []
     assert elapsed < 2.0  # a JSON parse of 1 MiB, no dispatch (~30 ms unloaded)
+
+
+def test_lambda_and_gcf_refuse_over_long_names(counting: Counting) -> None:
+    long = "com.vmware.vc." + "x" * MAX_NAME
+    lambda_handle = aws_lambda.handler(counting.router)
+    bare = {"id": "e1", "detail-type": long, "source": "https://vc01/sdk", "detail": DATA}
+    wrapped = {"id": "e2", "detail-type": "x", "source": "s", "detail": structured(
+        type="com.vmware.event.router/eventex", subject=long
+    )}  # fmt: skip
+    for event in (bare, wrapped):
+        with pytest.raises(InvalidEvent) as info:
+            lambda_handle(event, None)
+        assert info.value.field == "subject"
+        assert "character limit" in str(info.value)
+    gcf_handle = gcf.function(counting.router)
+    attributes = {k: v for k, v in structured().items() if k != "data"}
+    attributes["type"] = f"com.vmware.vsphere.{long}.v0"
+    with pytest.raises(gcf.BadCloudEvent) as bad:
+        gcf_handle(attributes)
+    assert bad.value.field == "type"
+    assert counting.ran == []
