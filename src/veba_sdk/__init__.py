@@ -34,7 +34,12 @@ if TYPE_CHECKING:
     #: The module-level router that :func:`on` and :func:`default` register on.
     router: Router
 
-    def on(*patterns: Pattern, where: Predicate | None = None) -> Callable[[H], H]:
+    def on(
+        *patterns: Pattern,
+        where: Predicate | None = None,
+        exact: bool = False,
+        uncatalogued: bool = False,
+    ) -> Callable[[H], H]:
         """Register a handler on the module-level router (see :meth:`Router.on`)."""
 
     def default(handler: H) -> H:

@@ -5,11 +5,16 @@ name and cached, so choosing handlers for an event is a dict lookup however many
 
 Route kinds:
 
-* ``"EnteredMaintenanceModeEvent"``: exact class name (checked against the catalogue);
-* ``HostEvent`` (a model class) or ``"class:HostEvent"``: the class and every subclass;
+* ``"VmPoweredOnEvent"``, ``VmPoweredOnEvent`` (a model class) or ``"class:VmPoweredOnEvent"``:
+  the class and every subclass (vCenter sends ``DrsVmPoweredOnEvent`` in its place in DRS
+  clusters); ``exact=True`` asks for that name only;
 * ``"Vm*Event"``, ``"*"``: a glob on the event name;
 * ``"com.vmware.vc.HA.*"``, ``"esx.problem.net.vmnic.linkstate.down"``: EventEx/ExtendedEvent
   type ids, exact or glob (a dot marks a type id: class names never have one).
+
+Names, type ids and globs are checked against the catalogues when registered (a misspelling is
+a :class:`RouteError` with suggestions); ``uncatalogued=True`` routes on a name no catalogued
+vCenter release defines (a newer vCenter's id).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
 from ._threads import HandlerThreads, check_count, handler_threads
 from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_event_class
 from .events._envelope import MAX_NAME
+from .events._type_ids import check_type_id_route, is_type_id
 
 if TYPE_CHECKING:
     import asyncio
@@ -220,30 +226,42 @@ def _suggest(name: str) -> str:
     return ""
 
 
-def _classify(pattern: Pattern) -> tuple[str, str]:
+def _classify(
+    pattern: Pattern, *, exact: bool = False, uncatalogued: bool = False
+) -> tuple[str, str]:
     """``(pattern, kind)`` for a user's route, or :class:`RouteError`."""
+    class_kind = "exact" if exact else "class"
     if isinstance(pattern, type):
         name = pattern.__name__
         if not is_event_class(name):
             raise RouteError(f"{pattern!r} is not a vCenter event class")
-        return name, "class"
+        return name, class_kind
     if not isinstance(pattern, str) or not pattern:
         raise RouteError(f"a route is an event name, glob, type id or class, not {pattern!r}")
     if pattern.startswith("class:"):
         name = pattern[len("class:") :]
         if not is_event_class(name):
             raise RouteError(f"{name!r} is not a vCenter event class{_suggest(name)}")
-        return name, "class"
+        return name, class_kind
     is_glob = not _GLOB_CHARS.isdisjoint(pattern)
     if "." in pattern:
+        if not uncatalogued:
+            check_type_id_route(pattern, is_glob)
         return pattern, "typeid-glob" if is_glob else "typeid"
     if is_glob:
-        if not any(fnmatchcase(n, pattern) for n in event_class_names()):
+        if not uncatalogued and not any(fnmatchcase(n, pattern) for n in event_class_names()):
             raise RouteError(f"glob {pattern!r} matches no vCenter event class")
         return pattern, "glob"
-    if not is_event_class(pattern):
-        raise RouteError(f"{pattern!r} is not a vCenter event class{_suggest(pattern)}")
-    return pattern, "exact"
+    if is_event_class(pattern):
+        return pattern, class_kind
+    if uncatalogued:
+        return pattern, "exact"
+    if is_type_id(pattern):  # the few dotless ExtendedEvent ids ("53001")
+        return pattern, "typeid"
+    raise RouteError(
+        f"{pattern!r} is not a vCenter event class{_suggest(pattern)}"
+        " (a name no catalogued vCenter release defines: on(..., uncatalogued=True))"
+    )
 
 
 class _ThreadLoop(threading.local):
@@ -296,18 +314,33 @@ class Router:
 
     # -- registration --------------------------------------------------------------------
 
-    def on(self, *patterns: Pattern, where: Predicate | None = None) -> Callable[[H], H]:
+    def on(
+        self,
+        *patterns: Pattern,
+        where: Predicate | None = None,
+        exact: bool = False,
+        uncatalogued: bool = False,
+    ) -> Callable[[H], H]:
         """Register the decorated function for events matching any of ``patterns``.
 
         Decorators stack: ``@router.on("EnteredMaintenanceModeEvent")`` over
         ``@router.on("ExitMaintenanceModeEvent")`` runs one handler for both.
+
+        Args:
+            patterns: class names or model classes (the class and its subclasses), globs on
+                the event name, EventEx/ExtendedEvent type ids or globs of them.
+            where: a filter on the typed event; the handler runs when it returns true.
+            exact: a class name selects events of exactly that name, not its subclasses
+                (``"VmPoweredOnEvent"`` then misses the ``DrsVmPoweredOnEvent`` of DRS clusters).
+            uncatalogued: accept names no catalogued vCenter release defines (an EventEx id
+                of a newer vCenter, your own ``EventEx`` ids) instead of refusing them.
 
         Raises:
             RouteError: a name that is no vCenter class, glob or type id (with suggestions).
         """
         if not patterns:
             raise RouteError("on() needs at least one event name, glob, type id or class")
-        compiled = [_classify(p) for p in patterns]
+        compiled = [_classify(p, exact=exact, uncatalogued=uncatalogued) for p in patterns]
 
         def register(handler: H) -> H:
             if not callable(handler):

@@ -71,6 +71,7 @@ def test_router_attributes() -> None:
 
 
 def test_vsphere_source_attributes() -> None:
+    # Every catalogued release lists this id as an ExtendedEvent, so that is what is built.
     event = make_event("com.vmware.vc.HA.ClusterFailoverActionCompletedEvent")
     headers, body = to_cloudevent(event, "vsphere-source", encoding="xml")
     assert (
@@ -78,13 +79,19 @@ def test_vsphere_source_attributes() -> None:
         == "com.vmware.vsphere.com.vmware.vc.HA.ClusterFailoverActionCompletedEvent.v0"
     )
     assert headers["ce-id"] == str(event.key)
-    assert headers["ce-eventclass"] == "eventex"
+    assert headers["ce-eventclass"] == "extendedevent"
     assert "ce-subject" not in headers
     assert headers["content-type"] == "application/xml"
-    assert body.startswith(b"<EventEx ")
+    assert body.startswith(b"<ExtendedEvent ")
     assert (
         b"<eventTypeId>com.vmware.vc.HA.ClusterFailoverActionCompletedEvent</eventTypeId>" in body
     )
+    # ... and an id the releases list as an EventEx is an EventEx.
+    headers, body = to_cloudevent(
+        make_event("esx.problem.net.vmnic.linkstate.down"), "vsphere-source", encoding="xml"
+    )
+    assert headers["ce-eventclass"] == "eventex"
+    assert body.startswith(b"<EventEx ")
 
 
 def test_structured_mode() -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_SOURCE",
     "VSPHERE_API_VERSION",
+    "class_for_name",
     "event_name",
     "make_event",
     "send",
@@ -236,7 +237,12 @@ def _merge(tree: dict[str, Any], path: list[str], value: Any, known: Mapping[str
 def _describe(tree: Mapping[str, Any], class_name: str) -> str:
     """A FullFormattedMessage in vCenter's manner, from the event's entities."""
     if class_name in DEFAULT_TYPE_IDS:
+        from ..events._type_ids import type_id_info
+
         type_id = tree.get("event_type_id") or class_name
+        info = type_id_info(str(type_id))
+        if info is not None and info.description and info.description != type_id:
+            return info.description  # vCenter's own words for the id
         target = tree.get("object_name") or "Cluster-01"
         return f"{type_id} on {target}"
     text = _words(class_name)
@@ -288,13 +294,35 @@ def _format_time(moment: datetime) -> str:
     return text + "Z"
 
 
+def class_for_name(name: str) -> str:
+    """The model class a producer's event of this name is: the class itself, or for a type id
+    ``ExtendedEvent`` where a catalogued release lists it as one, else ``EventEx``.
+
+    Raises:
+        KeyError: ``name`` is no class and no type id (with suggestions).
+    """
+    from ..events import is_event_class
+    from ..events._type_ids import type_id_info
+
+    if is_event_class(name):
+        return name
+    info = type_id_info(name)
+    if info is not None:
+        return info.kind
+    if "." in name:  # an id no catalogued release knows (a newer vCenter's): an EventEx
+        return "EventEx"
+    raise KeyError(f"{name!r} is not a vCenter event class{_suggest(name)}")
+
+
 def make_event(name: str, **overrides: Any) -> Event:
-    """A realistic typed event of any catalogue class, or an EventEx by type id.
+    """A realistic typed event of any catalogue class, or an EventEx/ExtendedEvent by type id.
 
     Args:
-        name: a class name (``"EnteredMaintenanceModeEvent"``) or an EventEx type id
-            (``"com.vmware.vc.HA.ClusterFailoverActionCompletedEvent"``). For an
-            ExtendedEvent by id, use ``make_event("ExtendedEvent", event_type_id=...)``.
+        name: a class name (``"EnteredMaintenanceModeEvent"``) or an EventEx/ExtendedEvent
+            type id (``"com.vmware.vc.HA.ClusterFailoverActionCompletedEvent"``): an
+            ExtendedEvent where a catalogued vCenter release lists the id as one, else an
+            EventEx (ids no release knows included). To choose the class yourself, use
+            ``make_event("ExtendedEvent", event_type_id=...)``.
         **overrides: field values by python name. Nested fields either as
             ``host__name="esx01"`` or ``host={"name": "esx01"}`` (merged into the defaults).
 
@@ -307,14 +335,10 @@ def make_event(name: str, **overrides: Any) -> Event:
         KeyError: ``name`` is no event class (with suggestions).
         TypeError: an override names no field of the class.
     """
-    from ..events import is_event_class, parse_event
+    from ..events import parse_event
 
     _events, _arguments, all_fields = _catalogue()
-    class_name = name
-    if "." in name and not is_event_class(name):
-        class_name = "EventEx"
-    elif not is_event_class(name):
-        raise KeyError(f"{name!r} is not a vCenter event class{_suggest(name)}")
+    class_name = class_for_name(name)
     tree = _base_tree(class_name)
     if class_name != name:
         tree["event_type_id"] = name
