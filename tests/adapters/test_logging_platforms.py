@@ -364,3 +364,19 @@ def test_veba_serve_logs_to_stderr_in_the_deployed_format(log_format: str, tmp_p
         record = json.loads(lines[0])
         assert record["event_subject"] == SUBJECT
         assert record["handler"] == "maintenance"
+
+
+def test_veba_manifests_keeps_log_lines_out_of_the_yaml(tmp_path: Path) -> None:
+    # The OpenFaaS handler module makes its adapter at import; the warning about an unreadable
+    # LOG_LEVEL goes to stderr, and stdout is the manifest alone.
+    import yaml
+
+    directory = _function(tmp_path, "openfaas")
+    done = subprocess.run(
+        [str(BIN / "veba"), "manifests", "handler", "--target", "openfaas"],
+        cwd=directory, env=server_env({"LOG_LEVEL": "bogus"}), capture_output=True,
+        text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert yaml.safe_load(done.stdout)["provider"]["name"] == "openfaas"
+    assert "veba_sdk" not in done.stdout
+    assert "WARNING veba_sdk: LOG_LEVEL 'bogus' is not a log level" in done.stderr

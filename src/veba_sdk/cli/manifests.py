@@ -9,6 +9,7 @@ import click
 
 from ._load import is_path, load_router
 from ._options import producer_option, say
+from .serve import log_to_stderr
 
 __all__ = ["command"]
 
@@ -147,6 +148,8 @@ def command(
     if event_bus is not None and kind != "lambda":
         raise click.UsageError(f"--event-bus: EventBridge (lambda) only, not {kind}")
     chosen = choose_producer(kind, config, producer)
+    # Log records go to stderr: an adapter made at import would send them to stdout, the YAML's.
+    log_to_stderr("WARNING")
     router = load_router(target)
     name = name or _default_name(target)
     delivery = None

@@ -16,24 +16,29 @@ _TARGET_ENV = "VEBA_SERVE_TARGET"
 _LOG_LEVEL_ENV = "VEBA_LOG_LEVEL"
 
 
-def configure_logging(level: str | None = None) -> None:
-    """Show handlers' ``ctx.logger`` records, as a platform's log collector would.
-
-    Reads ``$VEBA_LOG_LEVEL`` when no level is given, so uvicorn's reload workers (fresh
-    processes) log like the parent. Lines go to stderr in the deployed format (text, or JSON
-    with ``VEBA_LOG_FORMAT=json``). Does nothing if logging was configured already.
-    """
+def log_to_stderr(level: str) -> None:
+    """Log records to stderr at ``level``, in the deployed format (text, or JSON with
+    ``VEBA_LOG_FORMAT=json``), unless logging was configured already."""
     import logging
 
     from ..logging import formatter
 
-    level = (level or os.environ.get(_LOG_LEVEL_ENV) or "INFO").upper()
-    os.environ[_LOG_LEVEL_ENV] = level
     if logging.getLogger().handlers:
         return
     handler = logging.StreamHandler()
     handler.setFormatter(formatter())
     logging.basicConfig(level=level, handlers=[handler])
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Show handlers' ``ctx.logger`` records, as a platform's log collector would.
+
+    Reads ``$VEBA_LOG_LEVEL`` when no level is given, so uvicorn's reload workers (fresh
+    processes) log like the parent. Lines go to stderr (see :func:`log_to_stderr`).
+    """
+    level = (level or os.environ.get(_LOG_LEVEL_ENV) or "INFO").upper()
+    os.environ[_LOG_LEVEL_ENV] = level
+    log_to_stderr(level)
 
 
 def knative_app() -> object:
