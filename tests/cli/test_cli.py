@@ -211,6 +211,11 @@ def test_manifests_delivery_and_event_bus_options(
     assert "EventBusName, default 'vmware-events'" in err
     status, out, err = run(capsys, "manifests", "fn_module", "--target", "lambda")
     assert "default 'default' (no --config or --event-bus)" in err
+    assert (
+        "forwards only the subjects its ruleARN rule lists in detail.subject, exactly: list "
+        "EnteredMaintenanceModeEvent" in err
+    )
+    assert "each event of com.vmware.vc.HA.* by its full name" in err
     aws = str(CONFIGS / "dev__event-router-config-vcenter-aws.yaml")
     status, _, err = run(capsys, "manifests", "fn_module", "--config", aws, "--event-bus", "x")
     assert status == 1

@@ -13,7 +13,13 @@ from manifest_corpus import ROUTERS, envelopes, routed_here
 
 from veba_sdk import Router
 from veba_sdk.config import load_router_config
-from veba_sdk.manifests import ManifestError, event_pattern, generate, sam_template
+from veba_sdk.manifests import (
+    ManifestError,
+    event_pattern,
+    generate,
+    rule_arn_subjects,
+    sam_template,
+)
 from veba_sdk.testing import to_eventbridge
 
 SPECS = Path(__file__).parents[1] / "specs" / "aws-sam"
@@ -164,3 +170,19 @@ def test_globs_eventbridge_cannot_express_are_refused() -> None:
     router.on("com.vmware.vc.HA.Das?ostFailedEvent")(lambda event: None)
     with pytest.raises(ManifestError, match="EventBridge"):
         event_pattern(router)
+
+
+def test_what_the_rule_arn_rule_must_list() -> None:
+    """The router forwards exact detail.subject strings only: names to list, and the routes
+    whose events must each be listed in full."""
+    assert rule_arn_subjects(ROUTERS["exact"]()) == (
+        ["EnteredMaintenanceModeEvent", "ExitMaintenanceModeEvent"],
+        [],
+    )
+    names, patterns = rule_arn_subjects(ROUTERS["typeid"]())
+    assert names == ["com.vmware.sso.LoginFailure"]
+    assert patterns == ["com.vmware.vc.HA.*"]
+    # Every name listed is one the template's own pattern selects.
+    pattern = event_pattern(ROUTERS["exact"]())
+    assert set(names) <= set(event_pattern(ROUTERS["typeid"]())["detail-type"][:1])
+    assert pattern == {"detail-type": rule_arn_subjects(ROUTERS["exact"]())[0]}

@@ -123,7 +123,14 @@ def command(
     Which producer the output targets, and why, is printed on stderr.
     """
     from ..config import RouterConfig, load_config
-    from ..manifests import Delivery, choose_producer, event_bus_for, generate, platform_for
+    from ..manifests import (
+        Delivery,
+        choose_producer,
+        event_bus_for,
+        generate,
+        platform_for,
+        rule_arn_subjects,
+    )
 
     if config_path is None and platform is None:
         raise click.UsageError(
@@ -181,6 +188,15 @@ def command(
         say(
             f"the EventBridge rule is on the template parameter EventBusName, default {bus}; "
             "change it with sam deploy --parameter-overrides EventBusName=..."
+        )
+        names, patterns = rule_arn_subjects(router)
+        listed = ", ".join(names)
+        if patterns:
+            listed += ("; and " if names else "") + "each event of " + ", ".join(patterns)
+            listed += " by its full name"
+        say(
+            "the event router forwards only the subjects its ruleARN rule lists in "
+            f"detail.subject, exactly: list {listed} there"
         )
     if out_dir is None:
         for index, (file_name, text) in enumerate(files.items()):

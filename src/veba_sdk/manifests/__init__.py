@@ -34,7 +34,7 @@ from .knative import (
     knative_manifests,
 )
 from .openfaas import DEFAULT_GATEWAY, openfaas_stack
-from .sam import DEFAULT_EVENT_BUS, event_pattern, sam_template
+from .sam import DEFAULT_EVENT_BUS, event_pattern, rule_arn_subjects, sam_template
 
 if TYPE_CHECKING:
     from .._router import Router
@@ -57,6 +57,7 @@ __all__ = [
     "knative_manifests",
     "openfaas_stack",
     "platform_for",
+    "rule_arn_subjects",
     "sam_template",
     "selectors_for",
 ]

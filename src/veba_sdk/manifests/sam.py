@@ -21,7 +21,7 @@ from ._selectors import ManifestError, Selector, selectors_for
 if TYPE_CHECKING:
     from .._router import Router
 
-__all__ = ["DEFAULT_EVENT_BUS", "event_pattern", "sam_template"]
+__all__ = ["DEFAULT_EVENT_BUS", "event_pattern", "rule_arn_subjects", "sam_template"]
 
 ROUTER_TYPE_PREFIX = "com.vmware.event.router/"
 #: The bus when no RouterConfig names one: the ``eventBus`` of VEBA's example configs.
@@ -76,6 +76,23 @@ def event_pattern(router: Router) -> dict[str, Any]:
     if len(branches) == 1:
         return branches[0]
     return {"$or": branches}
+
+
+def rule_arn_subjects(router: Router) -> tuple[list[str], list[str]]:
+    """What the RouterConfig's ``ruleARN`` rule must list in ``detail.subject`` for these routes.
+
+    The event router forwards an event only when its subject is one of those strings exactly,
+    so ``(names, patterns)``: the exact names to list, and the routes (globs, whole categories,
+    catch-alls) whose events must each be listed by their full name.
+    """
+    names: set[str] = set()
+    patterns: list[str] = []
+    for selector in selectors_for(router):
+        if selector.name is not None and not selector.glob:
+            names.add(selector.name)
+        else:
+            patterns.append(selector.label)
+    return sorted(names), patterns
 
 
 def _logical_id(name: str) -> str:
