@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -421,3 +422,63 @@ def test_router_format_fields() -> None:
     assert fields["event_type"] == "com.vmware.event.router/event"
     assert fields["event"] == "EnteredMaintenanceModeEvent"
     assert fields["handler"] == "h"
+
+
+# -- a platform runtime's root handler ---------------------------------------------------------
+
+
+@pytest.fixture
+def lambda_runtime_logging(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """awslambdaric's own logging setup, as its bootstrap runs it before importing the module
+    (``log_level`` given: what ``AWS_LAMBDA_LOG_LEVEL`` becomes)."""
+    bootstrap = pytest.importorskip("awslambdaric.bootstrap")
+    from awslambdaric.lambda_runtime_log_utils import LogFormat
+
+    monkeypatch.setattr(logging.Formatter, "converter", logging.Formatter.converter)
+
+    def start(log_level: str | None = None) -> None:
+        _bare()
+        bootstrap._setup_logging(LogFormat.TEXT, log_level, bootstrap.StandardLogSink())
+
+    return start
+
+
+@pytest.mark.usefixtures("bare_logging")
+def test_lambda_runtime_handler_is_used_once_at_info(
+    lambda_runtime_logging: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lambda_runtime_logging()
+    assert setup() is None  # the runtime's handler prints it; a second one would repeat it
+    assert SDK.handlers == []
+    assert SDK.level == logging.INFO  # the runtime leaves the root logger at WARNING
+    SDK.info("marked")
+    (line,) = _lines(capsys)
+    assert line.startswith("[INFO]\t")
+    assert line.endswith("\tmarked")
+
+
+@pytest.mark.usefixtures("bare_logging")
+def test_lambda_log_level_setting_is_the_runtimes(
+    lambda_runtime_logging: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "ERROR")
+    lambda_runtime_logging("ERROR")
+    setup()
+    assert SDK.level == logging.NOTSET  # inherits the root's ERROR, as the function asked
+    assert SDK.getEffectiveLevel() == logging.ERROR
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    setup()
+    assert SDK.level == logging.DEBUG  # LOG_LEVEL, when set, still wins
+
+
+@pytest.mark.usefixtures("bare_logging")
+def test_json_under_the_lambda_runtime_is_the_sdks_own_once(
+    lambda_runtime_logging: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lambda_runtime_logging()
+    handler = setup(json=True)
+    assert isinstance(handler, StdoutHandler)
+    assert SDK.propagate is False
+    SDK.info("marked")
+    (line,) = _lines(capsys)
+    assert json.loads(line)["message"] == "marked"
