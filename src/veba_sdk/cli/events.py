@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 import click
 
 from ._load import suggest_event
+
+if TYPE_CHECKING:
+    from ..events._type_ids import TypeIdInfo
 
 __all__ = ["command"]
 
 
 @click.group()
 def command() -> None:
-    """Browse the 443 vCenter event classes."""
+    """Browse the 443 vCenter event classes and the EventEx/ExtendedEvent type ids."""
 
 
 command.name = "events"
@@ -22,10 +26,41 @@ command.name = "events"
 
 @command.command("list")
 @click.argument("pattern", default="*", metavar="[GLOB]")
-def list_events(pattern: str) -> None:
-    """List event class names matching GLOB (case-sensitive, e.g. 'Vm*Event')."""
-    from ..events import event_class_names
+@click.option(
+    "--type-ids",
+    "type_ids",
+    is_flag=True,
+    help="List EventEx/ExtendedEvent type ids (the default for a GLOB with a dot).",
+)
+def list_events(pattern: str, type_ids: bool) -> None:
+    """List event class names, or EventEx/ExtendedEvent type ids, matching GLOB.
 
+    \b
+    Case-sensitive, as routes are. A GLOB with a dot lists type ids with their kind,
+    description and the releases that define them:
+      veba events list 'Vm*Event'
+      veba events list 'com.vmware.vc.HA.*'
+      veba events list --type-ids '*'
+    """
+    from ..events import event_class_names
+    from ..events._type_ids import matching, suggest_type_id_glob, type_id_info
+
+    if type_ids or "." in pattern:
+        found = matching(pattern)
+        if not found:
+            raise click.ClickException(
+                f"no EventEx/ExtendedEvent type id matches {pattern!r}"
+                f"{suggest_type_id_glob(pattern)}"
+            )
+        width = max(len(name) for name in found)
+        for name in found:
+            info = type_id_info(name)
+            assert info is not None  # matching() lists catalogued ids only
+            click.echo(
+                f"{name:<{width}}  {info.kind:<13}  {info.description}"
+                f"  [{releases_text(info.releases)}]"
+            )
+        return
     names = [n for n in event_class_names() if fnmatchcase(n, pattern)]
     if not names:
         raise click.ClickException(f"no event class matches {pattern!r}{suggest_event(pattern)}")
@@ -36,16 +71,24 @@ def list_events(pattern: str) -> None:
 @command.command("show")
 @click.argument("name")
 def show_event(name: str) -> None:
-    """Show an event class: parents, fields (type, optional, API version) and a sample payload."""
+    """Show an event class (parents, fields, a sample payload) or a type id (kind,
+    description, releases, a sample payload)."""
     from ..events import ancestors, is_event_class, to_dict
     from ..events._catalogue import EVENTS
     from ..events._models import all_fields
+    from ..events._type_ids import suggest_type_id, type_id_info
     from ..testing import make_event
 
     if not is_event_class(name):
-        raise click.BadParameter(
-            f"{name!r} is not a vCenter event class{suggest_event(name)}", param_hint="NAME"
-        )
+        info = type_id_info(name)
+        if info is None:
+            suggestion = suggest_type_id(name) if "." in name else suggest_event(name)
+            what = "EventEx/ExtendedEvent type id" if "." in name else "vCenter event class"
+            raise click.BadParameter(f"{name!r} is no {what}{suggestion}", param_hint="NAME")
+        _show_type_id(info)
+        click.echo("sample payload (event router / VSphereSource JSON):")
+        click.echo(json.dumps(to_dict(make_event(name)), indent=2))
+        return
     chain = ancestors(name)
     click.echo(f"{name}  (since vSphere API {EVENTS[name][1]})")
     click.echo("parents: " + (" -> ".join(chain[1:]) or "(none)"))
@@ -61,3 +104,49 @@ def show_event(name: str) -> None:
         click.echo(f"  {wire:<{width}}  {kind:<{kind_width}}  since {since:<5} {origin}".rstrip())
     click.echo("sample payload (event router / VSphereSource JSON):")
     click.echo(json.dumps(to_dict(make_event(name)), indent=2))
+
+
+def _show_type_id(info: TypeIdInfo) -> None:
+    from ..events._type_ids import release_titles
+
+    click.echo(f"{info.id}  ({info.kind})")
+    click.echo(f"description: {info.description}")
+    click.echo(f"releases: {releases_text(info.releases)}")
+    titles = release_titles()
+    kinds: dict[str, list[str]] = {}
+    for release, kind in info.releases:
+        kinds.setdefault(release, []).append(kind)
+    for release, title in titles.items():
+        listed = " and ".join(kinds.get(release, [])) or "-"
+        click.echo(f"  {title:<26} {listed}")
+
+
+def releases_text(releases: tuple[tuple[str, str], ...]) -> str:
+    """The releases defining an id, short: ``"vCenter 6.7U3-8.0U3, VMC 1.9-1.20"``.
+
+    Runs of consecutive catalogued releases of a product are one range; others are listed.
+    """
+    from ..events._type_ids import release_titles
+
+    present = {release for release, _kind in releases}
+    parts = []
+    for product, label in (("vsphere-", "vCenter"), ("vmc-", "VMC")):
+        order = [r for r in release_titles() if r.startswith(product)]
+        runs: list[list[str]] = []
+        for release in order:
+            if release in present:
+                if runs and order.index(runs[-1][-1]) == order.index(release) - 1:
+                    runs[-1].append(release)
+                else:
+                    runs.append([release])
+        if runs:
+            short = [
+                "-".join(dict.fromkeys((_short(run[0], product), _short(run[-1], product))))
+                for run in runs
+            ]
+            parts.append(f"{label} {', '.join(short)}")
+    return "; ".join(parts)
+
+
+def _short(release: str, product: str) -> str:
+    return release[len(product) :].upper() if product == "vsphere-" else release[len(product) :]

@@ -32,18 +32,30 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
     return overrides
 
 
-def _check_name(name: str) -> None:
+def _check_name(name: str, uncatalogued: bool) -> None:
+    """Refuse a name no catalogue knows (with suggestions), unless ``--uncatalogued``."""
     from ..events import is_event_class
+    from ..events._type_ids import is_type_id, suggest_type_id
 
-    if "." not in name and not is_event_class(name):
-        raise click.BadParameter(
-            f"{name!r} is not a vCenter event class{suggest_event(name)}", param_hint="NAME"
-        )
+    if is_event_class(name) or is_type_id(name):
+        return
+    if "." in name:
+        if not uncatalogued:
+            raise click.BadParameter(
+                f"{name!r} is no EventEx/ExtendedEvent type id of any catalogued vCenter "
+                f"release{suggest_type_id(name)} (--uncatalogued sends it as an EventEx)",
+                param_hint="NAME",
+            )
+        return
+    raise click.BadParameter(
+        f"{name!r} is not a vCenter event class{suggest_event(name)}", param_hint="NAME"
+    )
 
 
 def _from_file(path: Path, name: str) -> dict[str, Any]:
     """The fields of the event in a payload file (a vCenter event, or a CloudEvent around one)."""
-    from ..events import is_event_class, parse_event
+    from ..events import parse_event
+    from ..testing._events import class_for_name
 
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
@@ -51,7 +63,7 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
         raise click.BadParameter(f"{path}: not JSON ({exc})", param_hint="--file") from None
     if isinstance(payload, dict) and "specversion" in payload and "data" in payload:
         payload = payload["data"]
-    class_name = name if is_event_class(name) else "EventEx"
+    class_name = class_for_name(name)
     event = parse_event(payload, name=class_name)
     fields = {
         a.name: getattr(event, a.name)
@@ -115,6 +127,11 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
     help="How many events to send (each with a fresh key and id).",
 )
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--uncatalogued",
+    is_flag=True,
+    help="Send a type id no catalogued vCenter release defines (as an EventEx).",
+)
 def command(
     name: str,
     url: str,
@@ -126,8 +143,10 @@ def command(
     payload_file: Path | None,
     count: int,
     timeout: float,
+    uncatalogued: bool,
 ) -> None:
-    """Send the event NAME (a class name or EventEx type id) and print the response.
+    """Send the event NAME (a class name or EventEx/ExtendedEvent type id) and print the
+    response. A type id is sent as the class its catalogued releases list it as.
 
     \b
     Examples:
@@ -142,7 +161,7 @@ def command(
 
     from ..testing import make_event, send
 
-    _check_name(name)
+    _check_name(name, uncatalogued)
     overrides = _from_file(payload_file, name) if payload_file is not None else {}
     overrides.update(parse_sets(sets))
     if platform == "openfaas" and (producer not in (None, "router") or encoding != "json"):
