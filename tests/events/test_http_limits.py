@@ -193,6 +193,12 @@ def test_the_split_cache_keeps_only_bounded_names() -> None:
         decode_http(binary("1.0", type=ROUTER_TYPE, subject=name), BODY)
         with pytest.raises(InvalidEvent):
             decode_http(binary("1.0", type=ROUTER_TYPE, subject=name * 40), BODY)
+        # valid events whose other keyed attributes are large: decoded, never kept
+        big = f"{index}" + "w" * 50_000
+        assert decode_http(binary("1.0", subject=big), BODY).name == "EnteredMaintenanceModeEvent"
+        router = binary("1.0", type=ROUTER_TYPE, subject="EnteredMaintenanceModeEvent")
+        router["ce-eventclass"] = big
+        assert decode_http(router, BODY).name == "EnteredMaintenanceModeEvent"
     assert len(_envelope._SPLIT) <= _envelope._MAX_SPLIT
     longest_key_part = max(len(part or "") for key in _envelope._SPLIT for part in key)
     assert longest_key_part <= max(MAX_NAME, len(SOURCE_TYPE))

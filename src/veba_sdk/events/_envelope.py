@@ -122,6 +122,7 @@ class Envelope:
 # distinct events reach a function, each many times. Bounded, as the values come from the wire.
 _SPLIT: dict[tuple[Any, Any, Any], tuple[str, str, str]] = {}
 _MAX_SPLIT = 1024
+_MAX_KEPT = MAX_NAME + len(VSPHERE_TYPE_PREFIX) + len(VSPHERE_TYPE_SUFFIX)
 
 
 def split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -137,10 +138,17 @@ def split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
         return _split_type(attributes)
     if known is None:
         known = _split_type(attributes)
-        if len(_SPLIT) >= _MAX_SPLIT:
-            _SPLIT.clear()
-        _SPLIT[key] = known
+        # The name is bounded by now, but not what the key holds beside it (a VSphereSource
+        # event's subject, a router event's eventclass): keep only keys of short values.
+        if _keepable(key[0]) and _keepable(key[1]) and _keepable(key[2]):
+            if len(_SPLIT) >= _MAX_SPLIT:
+                _SPLIT.clear()
+            _SPLIT[key] = known
     return known
+
+
+def _keepable(value: Any) -> bool:
+    return value is None or (value.__class__ is str and len(value) <= _MAX_KEPT)
 
 
 def _split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
