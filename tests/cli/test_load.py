@@ -92,6 +92,10 @@ def test_a_file_inside_a_package_keeps_its_relative_imports(tmp_path: Path) -> N
         "router.on(EVENT)(lambda event: None)\n"
     )
     assert _routes(load_router(str(package / "handlers.py"))) == ["HostConnectedEvent"]
+    (package / "__init__.py").write_text("from .handlers import router\n")
+    sys.modules.pop("pkgfn", None)
+    sys.modules.pop("pkgfn.handlers", None)
+    assert _routes(load_router(f"{package}/:router")) == ["HostConnectedEvent"]
 
 
 @pytest.mark.usefixtures("clean_modules")

@@ -40,17 +40,22 @@ def _import_file(text: str) -> tuple[ModuleType, str]:
     """Import a module from its file, its directory first on ``sys.path`` (sibling imports work).
 
     A file inside a package (``__init__.py`` beside it) is imported by its dotted name, the
-    package's parent directory on ``sys.path`` too, so its relative imports work as well.
+    package's parent directory on ``sys.path`` too, so its relative imports work as well; a
+    package directory (``./fn``) is imported as that package.
     """
-    path = Path(text if text.endswith(".py") else text + ".py").expanduser()
-    try:
-        path = path.resolve(strict=True)
-    except OSError:
-        raise click.BadParameter(f"no module file {text!r}", param_hint="MODULE") from None
-    if not path.is_file():
-        raise click.BadParameter(f"{text!r} is not a file", param_hint="MODULE")
+    given = Path(text).expanduser()
+    if given.is_dir() and (given / "__init__.py").is_file():
+        path = (given / "__init__.py").resolve()  # a package directory: its __init__.py
+    else:
+        path = Path(text if text.endswith(".py") else text + ".py").expanduser()
+        try:
+            path = path.resolve(strict=True)
+        except OSError:
+            raise click.BadParameter(f"no module file {text!r}", param_hint="MODULE") from None
+        if not path.is_file():
+            raise click.BadParameter(f"{text!r} is not a file", param_hint="MODULE")
     root, packages = _package_root(path.parent)
-    name = ".".join([*packages, path.stem])
+    name = ".".join(packages if path.name == "__init__.py" else [*packages, path.stem])
     for directory in dict.fromkeys((str(path.parent), str(root))):
         if directory not in sys.path:
             sys.path.insert(0, directory)
@@ -59,6 +64,8 @@ def _import_file(text: str) -> tuple[ModuleType, str]:
         return existing, name
     # Load this very file under its name (not whatever ``name`` finds first on sys.path), so
     # the command runs the module the user pointed at.
+    if path.name == "__init__.py":
+        return importlib.import_module(name), name
     if packages:
         importlib.import_module(".".join(packages))
     spec = importlib.util.spec_from_file_location(name, path)
