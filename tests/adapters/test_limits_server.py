@@ -185,3 +185,30 @@ def test_thousands_of_distinct_names_at_the_limit(server: Server) -> None:
         return binary(type=ROUTER_TYPE, subject=name), BODY  # unrouted: 204
 
     run_phase(server, 6000, request, 204)
+
+
+@pytest.mark.parametrize("version", ["2.0", "0.3.0", "1.0.0", "1", "%00"])
+def test_other_specversions_get_400_over_http(server: Server, version: str) -> None:
+    answer = server.post(binary(specversion=version), BODY)
+    assert answer.status_code == 400
+    assert answer.text.startswith("specversion ")
+    event = {"specversion": version, "id": "1", "source": "s", "type": ROUTER_TYPE,
+             "subject": "EnteredMaintenanceModeEvent", "data": DATA}  # fmt: skip
+    structured = {"content-type": "application/cloudevents+json"}
+    answer = server.post(structured, json.dumps(event).encode())
+    assert answer.status_code == 400
+    assert "specversion" in answer.text
+    server.canary()
+
+
+def test_a_batch_over_the_limit_gets_413_over_http(server: Server) -> None:
+    from veba_sdk.adapters._http_common import DEFAULT_MAX_BATCH
+
+    small = {"specversion": "1.0", "source": "s", "type": ROUTER_TYPE, "subject": "X", "data": {}}
+    batch = [dict(small, id=str(i)) for i in range(DEFAULT_MAX_BATCH + 1)]
+    headers = {"content-type": "application/cloudevents-batch+json"}
+    answer = server.post(headers, json.dumps(batch).encode())
+    assert answer.status_code == 413
+    assert answer.text == f"batch of {DEFAULT_MAX_BATCH + 1} events is over the 100 event limit\n"
+    answer = server.post(headers, json.dumps(batch[:DEFAULT_MAX_BATCH]).encode())
+    assert answer.status_code == 204
