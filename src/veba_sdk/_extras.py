@@ -26,10 +26,13 @@ __all__ = ["OPTIONAL_MODULES", "MissingExtra", "needs_extra"]
 
 #: Top-level modules that only an extra installs, with the distribution that provides each.
 OPTIONAL_MODULES: dict[str, str] = {
+    "boto3": "boto3",
+    "botocore": "boto3",
     "click": "click",
     "functions_framework": "functions-framework",
     "httpx": "httpx",
     "orjson": "orjson",
+    "prometheus_client": "prometheus-client",
     "pyVim": "pyvmomi",
     "pyVmomi": "pyvmomi",
     "stamina": "stamina",

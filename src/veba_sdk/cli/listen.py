@@ -2,8 +2,11 @@
 
 Runs the vCenter event source of a RouterConfig (``eventProvider.type: vcenter``) until
 SIGTERM/SIGINT. With MODULE, events are dispatched in-process to ``MODULE.router`` (or
-``MODULE:ROUTER``); without it, they are POSTed to the config's Knative ``destination.uri``
-(or ``--target URL``). Also runnable as ``python -m veba_sdk.source``.
+``MODULE:ROUTER``); without it, they go to the config's ``eventProcessor`` as VEBA's event
+router sends them: ``knative`` (``destination.uri``, or a Broker's ingress URL given with
+``--target``), ``openfaas`` or ``aws_event_bridge``. ``--target URL`` POSTs CloudEvents there
+instead. The ``metricsProvider`` serves ``/stats`` and ``/metrics`` meanwhile
+(``--no-metrics`` to not). Also runnable as ``python -m veba_sdk.source``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ __all__ = ["command"]
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.argument("module", required=False)
-@click.option("--target", help="POST events to this URL instead of the config's processor.")
+@click.option(
+    "--target",
+    help="POST CloudEvents to this URL instead of the config's processor (for a Knative "
+    "destination.ref to a Broker: the broker's ingress URL).",
+)
 @producer_option(
     "Whose CloudEvent shape to deliver in. Default: router, as the RouterConfig's event "
     "router would send them."
@@ -35,6 +42,11 @@ __all__ = ["command"]
 )
 @click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
 @click.option("--poll-interval", type=click.FloatRange(min=0.001), default=0.1, show_default=True)
+@click.option(
+    "--no-metrics",
+    is_flag=True,
+    help="Do not serve the metricsProvider's /stats and /metrics on its bindAddress.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def command(
     config_path: str,
@@ -44,6 +56,7 @@ def command(
     encoding: str | None,
     page_size: int,
     poll_interval: float,
+    no_metrics: bool,
     verbose: bool,
 ) -> None:
     """Stream vCenter events from the RouterConfig's vcenter provider to functions."""
@@ -84,6 +97,7 @@ def command(
             producer=producer,
             page_size=page_size,
             poll_interval=poll_interval,
+            metrics=not no_metrics,
         )
     except (ConfigError, SourceError, CheckpointError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from veba_sdk._errors import VebaError
+from veba_sdk.source.stats import ProcessorStats, subject_of
 
 if TYPE_CHECKING:
     import httpx
@@ -132,7 +133,9 @@ class HttpTarget:
     """POST each event to ``url`` as a CloudEvent; any non-2xx answer raises :class:`DeliveryError`.
 
     ``verify`` is passed to httpx (``True``, ``False`` or an ``ssl.SSLContext``). Use as a
-    context manager, or call :meth:`close`.
+    context manager, or call :meth:`close`. :attr:`stats` counts the POSTs per subject for
+    ``/stats``, filed under ``processor`` (``knative`` for a RouterConfig's Knative
+    destination or broker).
     """
 
     def __init__(
@@ -144,6 +147,7 @@ class HttpTarget:
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
+        processor: str = "knative",
     ) -> None:
         from .._extras import needs_extra
 
@@ -157,13 +161,21 @@ class HttpTarget:
         self._encode = encode_binary if encoding == "binary" else encode_structured
         self._headers = dict(headers or {})
         self._client = client or httpx.Client(verify=verify, timeout=timeout)
+        self.stats = ProcessorStats(processor, url)
 
     def __call__(self, attributes: dict[str, Any], data: bytes | dict[str, Any]) -> None:
         """Send one event; raise :class:`DeliveryError` unless the answer is 2xx."""
         headers, body = self._encode(attributes, data)
         headers.update(self._headers)
-        response = self._client.post(self.url, content=body, headers=headers)
-        if not 200 <= response.status_code < 300:
+        try:
+            response = self._client.post(self.url, content=body, headers=headers)
+        except Exception:
+            self.stats.failure(subject_of(attributes))
+            raise
+        if 200 <= response.status_code < 300:
+            self.stats.success(subject_of(attributes))
+        else:
+            self.stats.failure(subject_of(attributes))
             raise DeliveryError(
                 f"{self.url} answered {response.status_code} for event {attributes.get('id')}",
                 status=response.status_code,

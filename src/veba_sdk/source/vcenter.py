@@ -11,6 +11,10 @@
    (key and time not after the last delivered event);
 4. after each delivery, persist the checkpoint atomically.
 
+A target with a ``batch_size`` above 1 and a ``deliver_batch(items)`` method (the
+EventBridge processor) gets up to that many events of one page at once, in key order; the
+checkpoint is saved after each accepted batch.
+
 A failing delivery is retried with exponential backoff (stamina) until it succeeds: an event
 is never skipped, so a broken target stalls the stream rather than losing events. Lost
 sessions, vCenter restarts and network errors end the collector; the source logs in again
@@ -50,6 +54,7 @@ from veba_sdk.source.payload import (
     rfc3339,
     to_govmomi_json,
 )
+from veba_sdk.source.stats import ProviderStats
 
 __all__ = ["DEFAULT_CHECKPOINT_MAX_AGE", "SourceError", "VCenterSource"]
 
@@ -73,6 +78,26 @@ _CONNECTION_ERRORS: tuple[type[Exception], ...] = (
 
 class SourceError(VebaError):
     """The event source cannot start (bad credentials, untrusted certificate, bad address)."""
+
+
+class _Ready:
+    """A vCenter event ready to deliver: its key, time, class and CloudEvent."""
+
+    __slots__ = ("attributes", "class_name", "created", "data", "key")
+
+    def __init__(
+        self,
+        key: int,
+        created: dt.datetime,
+        class_name: str,
+        attributes: dict[str, Any],
+        data: dict[str, Any],
+    ) -> None:
+        self.key = key
+        self.created = created
+        self.class_name = class_name
+        self.attributes = attributes
+        self.data = data
 
 
 class _Stop(BaseException):
@@ -114,6 +139,7 @@ class VCenterSource:
             benchmarks/bench_source.py (docs/performance.md); VEBA's router polls every 1 s.
         reconnect_wait_max, delivery_wait_max: caps of the exponential backoffs, seconds.
         http_timeout: socket timeout of vCenter calls, seconds.
+        stats: the provider counters for ``/stats`` (made when not given).
     """
 
     def __init__(
@@ -133,6 +159,7 @@ class VCenterSource:
         reconnect_wait_max: float = 30.0,
         delivery_wait_max: float = 10.0,
         http_timeout: float = 30.0,
+        stats: ProviderStats | None = None,
     ) -> None:
         if producer not in PRODUCERS:
             raise ValueError(f"producer must be one of {', '.join(PRODUCERS)}, not {producer!r}")
@@ -157,6 +184,7 @@ class VCenterSource:
         self.store = (
             CheckpointStore(checkpoint_path(checkpoint_dir, self.host)) if checkpoint_dir else None
         )
+        self.stats = stats or ProviderStats("vcenter", self.source_url)
         self.delivered = 0
         self.reconnects = 0
         self.api_version = ""
@@ -359,48 +387,67 @@ class VCenterSource:
             while True:
                 with self._interruptible_section():
                     events = collector.ReadNextEvents(self.page_size)
-                for event in sorted(events, key=lambda e: int(e.key)):
+                ready = [
+                    item
+                    for item in (
+                        self._prepare(event, begin)
+                        for event in sorted(events, key=lambda e: int(e.key))
+                    )
+                    if item is not None
+                ]
+                size = self._batch_size()
+                for start in range(0, len(ready), size):
                     self._check_stop()
-                    self._handle(event, begin)
+                    self._deliver_all(ready[start : start + size])
                 if len(events) < self.page_size:
                     self._wait(self.poll_interval)
         finally:
             with contextlib.suppress(Exception):
                 collector.DestroyCollector()
 
-    def _handle(self, event: Any, begin: dt.datetime) -> None:
+    def _prepare(self, event: Any, begin: dt.datetime) -> _Ready | None:
+        """The CloudEvent of a vCenter event, or ``None`` when it must not be delivered."""
         key = int(event.key)
         created = _as_utc(event.createdTime)
         if created < begin:
-            return  # before the stream's start (servers that ignore the time filter)
+            return None  # before the stream's start (servers that ignore the time filter)
         if self._last is not None and key <= self._last[0] and created <= self._last[1]:
-            return  # delivered already (replayed after a reconnect or restart)
-        name = event_name(event)
+            return None  # delivered already (replayed after a reconnect or restart)
         attributes = cloudevent_attributes(
             producer=self.producer,
-            name=name,
+            name=event_name(event),
             category=event_category(event),
             key=key,
             created=rfc3339(created),
             source=self.source_url,
             api_version=self.api_version,
         )
-        data = to_govmomi_json(event)
-        self._deliver(attributes, data, key)
-        self._last = (key, created)
-        self.delivered += 1
+        return _Ready(key, created, event_class_name(event), attributes, to_govmomi_json(event))
+
+    def _batch_size(self) -> int:
+        if not callable(getattr(self.deliver, "deliver_batch", None)):
+            return 1
+        return max(1, int(getattr(self.deliver, "batch_size", 1)))
+
+    def _deliver_all(self, ready: list[_Ready]) -> None:
+        """Deliver events (one, or a batch), then record and checkpoint the last one."""
+        self.stats.event(len(ready))
+        self._deliver(ready)
+        last = ready[-1]
+        self._last = (last.key, last.created)
+        self.delivered += len(ready)
         if self.store is not None:
             self.store.save(
                 Checkpoint(
                     vcenter=self.host,
-                    last_event_key=key,
-                    last_event_type=event_class_name(event),
-                    last_event_time=created,
-                    last_event_uuid=str(attributes["id"]),
+                    last_event_key=last.key,
+                    last_event_type=last.class_name,
+                    last_event_time=last.created,
+                    last_event_uuid=str(last.attributes["id"]),
                 )
             )
 
-    def _deliver(self, attributes: dict[str, Any], data: dict[str, Any], key: int) -> None:
+    def _deliver(self, ready: list[_Ready]) -> None:
         retrying = stamina.retry_context(
             on=Exception,
             attempts=None,
@@ -408,15 +455,25 @@ class VCenterSource:
             wait_initial=0.05,
             wait_max=self.delivery_wait_max,
         )
+        batch = getattr(self.deliver, "deliver_batch", None) if len(ready) > 1 else None
+        keys = f"{ready[0].key}" if len(ready) == 1 else f"{ready[0].key}..{ready[-1].key}"
+        failed_once = False
         for attempt in self._attempts(retrying):
             with attempt:
                 self._check_stop()
                 try:
-                    self.deliver(attributes, data)
+                    if batch is not None:
+                        batch([(item.attributes, item.data) for item in ready])
+                    else:
+                        for item in ready:
+                            self.deliver(item.attributes, item.data)
                 except Exception as exc:
+                    if not failed_once:
+                        failed_once = True
+                        self.stats.error(int(getattr(exc, "failed_count", 0) or len(ready)))
                     logger.warning(
-                        "delivery of event %d failed (attempt %d): %s",
-                        key,
+                        "delivery of event %s failed (attempt %d): %s",
+                        keys,
                         attempt.num,
                         _brief(exc),
                     )
