@@ -8,6 +8,7 @@ from veba_sdk import Context, DispatchResult, Reply, Router, on
 from veba_sdk.events import EnteredMaintenanceModeEvent, Envelope, decode_http, parse_event
 
 router = Router(idempotency=True)
+blocking = Router(handler_threads=64)  # def handlers waiting on I/O: a pool of its own
 
 
 @router.on("EnteredMaintenanceModeEvent", "ExitMaintenanceModeEvent")
