@@ -10,7 +10,6 @@ endpoint) and shows the handler's log line in ``docker logs``.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,6 @@ from pathlib import Path
 import pytest
 from kit_docker import Container, build, docker
 from kit_http import free_port, post
-from kit_index import ROOT
 from lambda_runtime import RuntimeAPI
 
 from veba_sdk.cli.new import scaffold
@@ -32,27 +30,11 @@ EXPECTED = {"event": "EnteredMaintenanceModeEvent", "host": "esx01"}
 LOG_LINE = "EnteredMaintenanceModeEvent: host esx01"
 
 
-def logging_setup_landed() -> bool:
-    """Whether ``veba_sdk.logging`` (issue 12 item 3: handler logs to stdout) is committed."""
-    tracked = subprocess.run(
-        ["git", "ls-files", "--error-unmatch", "src/veba_sdk/logging.py"],
-        cwd=ROOT,
-        capture_output=True,
-        check=False,
-    )
-    return tracked.returncode == 0
-
-
 def assert_logged(container: Container, wait: float = 10) -> None:
     """The handler's log line reaches the container log (stdout/stderr of its process)."""
     deadline = time.monotonic() + wait
     while LOG_LINE not in (logs := container.logs()):
         if time.monotonic() > deadline:
-            if not logging_setup_landed():
-                pytest.xfail(
-                    "handler log lines reach stdout only with veba_sdk.logging.setup() "
-                    "(issue 12 item 3), not in this checkout yet"
-                )
             raise AssertionError(f"{LOG_LINE!r} is not in the container log:\n{logs}")
         time.sleep(0.2)
 
