@@ -28,7 +28,7 @@ if [ -z "$mirror" ]; then
 fi
 packages="python3,python3-venv,python3-pip,ca-certificates"
 for extra in "$@"; do packages="$packages,$extra"; done
-rm -rf "$dir"
+rm -rf --one-file-system "$dir"  # never through a bind mount left inside
 mkdir -p "$dir"
 debootstrap --variant=minbase --include="$packages" "$suite" "$dir" "$mirror" >"$dir.log" 2>&1 \
   || { tail -20 "$dir.log" >&2; exit 1; }
