@@ -190,8 +190,9 @@ def render() -> str:
         f"fields use ({len(EVENT_ARGUMENT_TYPES)} EventArgument types and "
         f"{len(others_of_family)} small helpers). Every class is importable by its wire name "
         "(`from veba_sdk.events import HostEvent`) and routable by it "
-        '(`@router.on("EnteredMaintenanceModeEvent")`, or `@router.on(HostEvent)` for a class '
-        "and all its subclasses). `veba events show NAME` prints the same facts in a terminal.",
+        '(`@router.on("EnteredMaintenanceModeEvent")` or `@router.on(HostEvent)`: the class '
+        "and all its subclasses; `exact=True` for the name only). `veba events show NAME` "
+        "prints the same facts in a terminal.",
         "",
         "How to read a class:",
         "",
@@ -209,7 +210,9 @@ def render() -> str:
         "a fault) kept as a plain mapping with its wire keys; `any` is kept as sent.",
         "* EventEx and ExtendedEvent ids (`com.vmware.vc.HA.*`, `esx.problem.*`, ...) are not "
         "classes: they arrive as [`EventEx`](#eventex) or [`ExtendedEvent`](#extendedevent) "
-        "with the id in `event_type_id`; see [Concepts](concepts.md#names).",
+        "with the id in `event_type_id`; every id of every catalogued vCenter release is "
+        "listed in [EventEx and ExtendedEvent ids](event-type-ids.md); see also "
+        "[Concepts](concepts.md#names).",
         "",
         f"{len(not_event)} classes do not end in `Event`: "
         + ", ".join(link(n) for n in not_event)

@@ -43,7 +43,7 @@ def list_events(pattern: str, type_ids: bool) -> None:
       veba events list --type-ids '*'
     """
     from ..events import event_class_names
-    from ..events._type_ids import matching, suggest_type_id_glob, type_id_info
+    from ..events._type_ids import matching, releases_text, suggest_type_id_glob, type_id_info
 
     if type_ids or "." in pattern:
         found = matching(pattern)
@@ -107,7 +107,7 @@ def show_event(name: str) -> None:
 
 
 def _show_type_id(info: TypeIdInfo) -> None:
-    from ..events._type_ids import release_titles
+    from ..events._type_ids import release_titles, releases_text
 
     click.echo(f"{info.id}  ({info.kind})")
     click.echo(f"description: {info.description}")
@@ -119,34 +119,3 @@ def _show_type_id(info: TypeIdInfo) -> None:
     for release, title in titles.items():
         listed = " and ".join(kinds.get(release, [])) or "-"
         click.echo(f"  {title:<26} {listed}")
-
-
-def releases_text(releases: tuple[tuple[str, str], ...]) -> str:
-    """The releases defining an id, short: ``"vCenter 6.7U3-8.0U3, VMC 1.9-1.20"``.
-
-    Runs of consecutive catalogued releases of a product are one range; others are listed.
-    """
-    from ..events._type_ids import release_titles
-
-    present = {release for release, _kind in releases}
-    parts = []
-    for product, label in (("vsphere-", "vCenter"), ("vmc-", "VMC")):
-        order = [r for r in release_titles() if r.startswith(product)]
-        runs: list[list[str]] = []
-        for release in order:
-            if release in present:
-                if runs and order.index(runs[-1][-1]) == order.index(release) - 1:
-                    runs[-1].append(release)
-                else:
-                    runs.append([release])
-        if runs:
-            short = [
-                "-".join(dict.fromkeys((_short(run[0], product), _short(run[-1], product))))
-                for run in runs
-            ]
-            parts.append(f"{label} {', '.join(short)}")
-    return "; ".join(parts)
-
-
-def _short(release: str, product: str) -> str:
-    return release[len(product) :].upper() if product == "vsphere-" else release[len(product) :]

@@ -8,6 +8,7 @@ pays for it, only a route on a type id, ``make_event`` of one, or ``veba events`
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ __all__ = [
     "check_type_id_route",
     "is_type_id",
     "release_titles",
+    "releases_text",
     "suggest_type_id",
     "suggest_type_id_glob",
     "type_id_info",
@@ -210,3 +212,41 @@ def check_type_id_route(pattern: str, is_glob: bool) -> None:
             f"{pattern!r} is no EventEx/ExtendedEvent type id of any catalogued vCenter "
             f"release{suggest_type_id(pattern)}{escape}"
         )
+
+
+def releases_text(
+    releases: Iterable[tuple[str, str]], order: Iterable[str] | None = None
+) -> str:
+    """The releases defining an id, short: ``"vCenter 6.7U3-8.0U3; VMC 1.9-1.20"``.
+
+    Runs of consecutive catalogued releases of a product are one range; others are listed.
+
+    Args:
+        releases: ``(release, kind)`` pairs, as in :attr:`TypeIdInfo.releases`.
+        order: every release in catalogue order (default: the catalogue's).
+    """
+    present = {release for release, _kind in releases}
+    known = list(release_titles() if order is None else order)
+    parts = []
+    for product, label in (("vsphere-", "vCenter"), ("vmc-", "VMC")):
+        sequence = [r for r in known if r.startswith(product)]
+        runs: list[list[int]] = []
+        for index, release in enumerate(sequence):
+            if release in present:
+                if runs and runs[-1][-1] == index - 1:
+                    runs[-1].append(index)
+                else:
+                    runs.append([index])
+        if runs:
+            spans = []
+            for run in runs:
+                first = _short(sequence[run[0]], product)
+                last = _short(sequence[run[-1]], product)
+                spans.append(first if first == last else f"{first}-{last}")
+            parts.append(f"{label} {', '.join(spans)}")
+    return "; ".join(parts)
+
+
+def _short(release: str, product: str) -> str:
+    version = release[len(product) :]
+    return version.upper() if product == "vsphere-" else version
