@@ -216,6 +216,7 @@ class FailingProxy:
         self.fail: Callable[[dict[str, Any]], bool] = lambda entry: False
         self.put_calls: list[list[dict[str, Any]]] = []
         self.failed_entries: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -223,6 +224,8 @@ class FailingProxy:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 target = self.headers.get("x-amz-target", "")
+                with proxy.lock:
+                    proxy.authorizations.append(self.headers.get("authorization", ""))
                 dropped: list[int] = []
                 if target.endswith(".PutEvents"):
                     request = json.loads(body)

@@ -323,6 +323,12 @@ class EventBridgeTarget:
         if callable(close):
             close()
 
+    def __enter__(self) -> EventBridgeTarget:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def _make_client(
     region: str, access_key: str | None, secret_key: str | None, endpoint_url: str | None
