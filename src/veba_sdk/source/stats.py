@@ -311,7 +311,9 @@ class StatsServer:
         server.daemon_threads = True
         self._server = server
         self.port = int(server.server_address[1])
-        self._thread = threading.Thread(target=server.serve_forever, name="veba-stats", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.1,), name="veba-stats", daemon=True
+        )
         self._thread.start()
         logger.info("serving metrics on %s/stats and %s/metrics", self.url, self.url)
         return self
