@@ -51,7 +51,7 @@ def router_with_500_routes() -> Router:
         elif index % 10 == 1:
             router.on(f"class:{name}")(handler)
         elif index % 10 == 2 or index >= len(names):
-            router.on(f"com.vmware.vc.example{index}.*")(handler)
+            router.on(f"com.vmware.vc.example{index}.*", uncatalogued=True)(handler)
         else:
             router.on(name)(handler)
     assert len(router.routes) == 500
