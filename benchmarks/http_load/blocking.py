@@ -8,7 +8,9 @@ medians are reported. 6 is the old default on a 2-core pod (``min(32, CPUs + 4)`
 new one.
 
 Run: ``python benchmarks/http_load/blocking.py`` (``--seconds``, ``--rounds``,
-``--threads 6,40``, ``--connections``). Needs wrk.
+``--threads 6,40``, ``--connections``, ``--pin``). Needs wrk. ``VEBA_BENCH_SLEEP_MS=0`` with
+``--connections 32 --pin`` is contender (c) of ``run.py``: what the thread count costs a
+handler that does not block.
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ def free_port() -> int:
         return port
 
 
-def serve(threads: int, port: int) -> subprocess.Popen[bytes]:
+def pinned(core: str | None, argv: list[str]) -> list[str]:
+    """``argv`` run on one core (``taskset``), or as it is."""
+    return argv if core is None else ["taskset", "-c", core, *argv]
+
+
+def serve(threads: int, port: int, core: str | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, VEBA_HANDLER_THREADS=str(threads))
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT / "src"), str(HERE / "apps"), env.get("PYTHONPATH", "")) if p
@@ -50,7 +57,7 @@ def serve(threads: int, port: int) -> subprocess.Popen[bytes]:
         "--port", str(port), "--log-level", "warning", "--no-access-log",
         "--backlog", "4096",
     ]  # fmt: skip
-    process = subprocess.Popen(argv, env=env)
+    process = subprocess.Popen(pinned(core, argv), env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -61,12 +68,16 @@ def serve(threads: int, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("uvicorn did not start")
 
 
-def load(port: int, body: Path, seconds: int, connections: int) -> dict[str, float]:
+def load(
+    port: int, body: Path, seconds: int, connections: int, core: str | None = None
+) -> dict[str, float]:
     argv = [
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
         "-s", str(LUA), f"http://127.0.0.1:{port}/", "--", str(body),
     ]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    done = subprocess.run(
+        pinned(core, argv), capture_output=True, text=True, timeout=seconds + 60, check=True
+    )
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON "))
     data = json.loads(line[len("WRK_JSON ") :])
     errors = sum(
@@ -87,7 +98,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument(
+        "--pin", action="store_true", help="server on core 0, wrk on core 1 (as run.py does)"
+    )
     options = parser.parse_args()
+    server_core, load_core = ("0", "1") if options.pin else (None, None)
     counts = [int(n) for n in options.threads.split(",")]
     runs: dict[int, list[dict[str, float]]] = {n: [] for n in counts}
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,10 +111,12 @@ def main() -> None:
         for _ in range(options.rounds):
             for threads in counts:
                 port = free_port()
-                process = serve(threads, port)
+                process = serve(threads, port, server_core)
                 try:
-                    load(port, body, 2, options.connections)  # warm-up: threads started
-                    runs[threads].append(load(port, body, options.seconds, options.connections))
+                    load(port, body, 2, options.connections, load_core)  # warm-up
+                    runs[threads].append(
+                        load(port, body, options.seconds, options.connections, load_core)
+                    )
                 finally:
                     process.terminate()
                     process.wait(timeout=30)
