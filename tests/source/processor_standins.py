@@ -17,6 +17,7 @@ import base64
 import http.client
 import json
 import threading
+import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -156,13 +157,15 @@ class Gateway:
 
 
 class Broker:
-    """A Knative broker ingress stand-in: records CloudEvents, answers 202 (or a script)."""
+    """A Knative broker ingress stand-in: records CloudEvents, answers 202 (or a script;
+    ``fail_every`` = n answers every n-th request 503)."""
 
     def __init__(self, path: str = "/default/rabbit") -> None:
         self.lock = threading.Lock()
         self.path = path
         self.requests: list[tuple[dict[str, str], bytes, int]] = []
         self.script: list[int] = []
+        self.fail_every = 0
         broker = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -170,10 +173,15 @@ class Broker:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with broker.lock:
+                    count = len(broker.requests) + 1
                     if self.path != broker.path:
                         status = 404
+                    elif broker.script:
+                        status = broker.script.pop(0)
+                    elif broker.fail_every and count % broker.fail_every == 0:
+                        status = 503
                     else:
-                        status = broker.script.pop(0) if broker.script else 202
+                        status = 202
                     broker.requests.append((headers, body, status))
                 self.send_response(status)
                 self.send_header("content-length", "0")
@@ -209,7 +217,8 @@ class Broker:
 class FailingProxy:
     """An HTTP proxy in front of moto: ``PutEvents`` entries chosen by ``fail`` are not
     forwarded and come back as failed entries (``ErrorCode`` ``ThrottlingException``) with
-    the right ``FailedEntryCount``; every other request passes through untouched."""
+    the right ``FailedEntryCount``; with ``fail_calls_every`` = n, every n-th ``PutEvents``
+    call is answered 500 ``InternalFailure`` whole; other requests pass through untouched."""
 
     def __init__(self, upstream_port: int) -> None:
         self.lock = threading.Lock()
@@ -217,6 +226,8 @@ class FailingProxy:
         self.put_calls: list[list[dict[str, Any]]] = []
         self.failed_entries: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
+        self.fail_calls_every = 0
+        self.failed_calls = 0
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -232,6 +243,12 @@ class FailingProxy:
                     entries = request["Entries"]
                     with proxy.lock:
                         proxy.put_calls.append(entries)
+                        every = proxy.fail_calls_every
+                        if every and len(proxy.put_calls) % every == 0:
+                            proxy.failed_calls += 1
+                            failure = {"__type": "InternalFailure", "message": "try again"}
+                            self._reply(500, json.dumps(failure).encode())
+                            return
                         dropped = [i for i, entry in enumerate(entries) if proxy.fail(entry)]
                         proxy.failed_entries.extend(entries[i] for i in dropped)
                     request["Entries"] = [e for i, e in enumerate(entries) if i not in dropped]
@@ -291,8 +308,8 @@ REGION = "us-west-1"
 
 
 class EventBridgeStack:
-    """moto in server mode: bus ``veba``, rule ``vmware-event-router`` (``pattern``) to
-    queue ``matched``, and a catch-all rule to queue ``everything``."""
+    """moto in server mode: bus ``veba-<random>``, rule ``vmware-event-router`` (``pattern``)
+    to queue ``matched``, and a catch-all rule to queue ``everything``."""
 
     def __init__(self, pattern: dict[str, Any]) -> None:
         import boto3
@@ -312,11 +329,13 @@ class EventBridgeStack:
         }
         self.events = boto3.client("events", **options)
         self.sqs = boto3.client("sqs", **options)
-        self.bus = "veba"
+        # moto's state is per process: names of our own, as stacks come and go.
+        suffix = uuid.uuid4().hex[:8]
+        self.bus = f"veba-{suffix}"
         self.events.create_event_bus(Name=self.bus)
         self.queues: dict[str, str] = {}
         for name in ("matched", "everything"):
-            url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+            url = self.sqs.create_queue(QueueName=f"{name}-{suffix}")["QueueUrl"]
             self.queues[name] = url
         self.rule_arn = self._rule("vmware-event-router", pattern, "matched")
         self._rule("catch-all", {"source": [{"prefix": ""}]}, "everything")

@@ -159,7 +159,7 @@ def test_vsphere_source_shape_uses_the_name_in_its_type(aws: EventBridgeStack) -
 
 
 def test_unknown_rule_and_rule_without_pattern(aws: EventBridgeStack) -> None:
-    with pytest.raises(ConfigError, match=r"ruleARN: no rule .*:rule/veba/nope on event bus"):
+    with pytest.raises(ConfigError, match=r"ruleARN: no rule .*:rule/veba-\w+/nope on event bus"):
         EventBridgeTarget(
             event_bus=aws.bus,
             region=REGION,
@@ -181,7 +181,7 @@ def test_unknown_rule_and_rule_without_pattern(aws: EventBridgeStack) -> None:
         )
 
 
-def write_config(path: Path, rule_arn: str, auth: str) -> Path:
+def write_config(path: Path, bus: str, rule_arn: str, auth: str) -> Path:
     path.write_text(
         f"""apiVersion: event-router.vmware.com/v1alpha1
 kind: RouterConfig
@@ -198,7 +198,7 @@ eventProcessor:
   type: aws_event_bridge
   name: aws
   awsEventBridge:
-    eventBus: veba
+    eventBus: {bus}
     region: {REGION}
     ruleARN: {rule_arn}
     auth:
@@ -233,7 +233,7 @@ def test_credentials_from_the_config_or_the_default_chain(
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws.proxy.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "environment-secret")
-    deliver = processor_target(write_config(tmp_path / "c.yaml", aws.rule_arn, auth))
+    deliver = processor_target(write_config(tmp_path / "c.yaml", aws.bus, aws.rule_arn, auth))
     assert isinstance(deliver, EventBridgeTarget)
     assert SECRET_KEY not in repr(deliver)
     deliver(*event("EnteredMaintenanceModeEvent", 1))
