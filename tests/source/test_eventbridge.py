@@ -138,7 +138,7 @@ def test_failed_entries_are_sent_again_and_only_they(
     with target(aws) as t, caplog.at_level(logging.WARNING, "veba_sdk.source"):
         with pytest.raises(DeliveryError, match="2 of 8 entries failed") as raised:
             t.deliver_batch(items)
-        assert raised.value.failed_count == 2  # type: ignore[attr-defined]
+        assert raised.value.failed_count == 2
         failing.clear()  # EventBridge recovers; the source retries the same batch
         t.deliver_batch(items)
         stats = t.stats.invocations()["EnteredMaintenanceModeEvent"]

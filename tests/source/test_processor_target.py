@@ -172,3 +172,19 @@ def test_veba_listen_broker_ref_without_target_is_one_line(tmp_path: Path) -> No
     assert len(errors) == 1
     assert "Broker vmware/rabbit needs its address" in errors[0]
     assert "Traceback" not in done.stderr
+
+
+def test_openfaas_takes_basic_auth_only(tmp_path: Path) -> None:
+    path = config(
+        tmp_path,
+        """\
+type: openfaas
+name: gateway
+openfaas:
+  address: http://127.0.0.1:9
+  async: true
+  auth: {type: aws_access_key, awsAccessKeyAuth: {accessKey: A, secretKey: B}}
+""",
+    )
+    with pytest.raises(ConfigError, match="openfaas.auth.type: the gateway takes basic_auth"):
+        processor_target(path)

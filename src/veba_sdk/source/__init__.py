@@ -137,6 +137,11 @@ def processor_target(config: Any, *, broker_url: str | None = None) -> Deliver:
     if processor.type == "openfaas" and processor.openfaas is not None:
         section = processor.openfaas
         basic = section.auth.basic_auth if section.auth else None
+        if section.auth is not None and basic is None:
+            raise ConfigError(
+                f"eventProcessor.openfaas.auth.type: the gateway takes basic_auth, "
+                f"not {section.auth.type}"
+            )
         return OpenFaasTarget(
             section.address,
             async_=section.async_,

@@ -51,11 +51,18 @@ PRODUCERS: tuple[str, ...] = ("router", "vsphere-source")
 
 
 class DeliveryError(VebaError):
-    """A delivery target did not accept an event (the source will retry it)."""
+    """A delivery target did not accept an event (the source will retry it).
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    ``status`` is the HTTP status that refused it, if any; ``failed_count`` how many events
+    of a batch failed (``None``: all of them).
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, failed_count: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.failed_count = failed_count
 
 
 def cloudevent_attributes(

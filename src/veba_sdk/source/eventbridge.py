@@ -238,12 +238,11 @@ class EventBridgeTarget:
         for call in self._calls(pending):
             failures.extend(self._put(call, done))
         if failures:
-            error = DeliveryError(
+            raise DeliveryError(
                 f"eventbridge: {len(failures)} of {len(pending)} entries failed: "
-                + "; ".join(failures[:5])
+                + "; ".join(failures[:5]),
+                failed_count=len(failures),
             )
-            error.failed_count = len(failures)  # type: ignore[attr-defined]
-            raise error
         self._progress = ((), set())
 
     def _calls(
