@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     ) -> Callable[[H], H]:
         """Register a handler on the module-level router (see :meth:`Router.on`)."""
 
+    def on_type(*patterns: str, where: Predicate | None = None) -> Callable[[H], H]:
+        """Register a type route on the module-level router (see :meth:`Router.on_type`)."""
+
     def default(handler: H) -> H:
         """Register a catch-all handler on the module-level router."""
 
@@ -72,14 +75,14 @@ _EXPORTS = {
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         value = getattr(import_module(_EXPORTS[name], __name__), name)
-    elif name in ("router", "on", "default"):
+    elif name in ("router", "on", "on_type", "default"):
         # The module-level default router, made on first use.
         from ._router import Router
 
         default_router = globals().get("router") or Router()
         globals()["router"] = default_router
         value = {"router": default_router, "on": default_router.on,
-                 "default": default_router.default}[name]
+                 "on_type": default_router.on_type, "default": default_router.default}[name]
     else:
         raise AttributeError(f"module 'veba_sdk' has no attribute {name!r}")
     globals()[name] = value
@@ -112,6 +115,7 @@ __all__ = [
     "default",
     "from_cloudevent",
     "on",
+    "on_type",
     "parse_event",
     "router",
     "to_dict",

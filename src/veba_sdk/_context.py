@@ -188,17 +188,20 @@ class Context:
 
     @property
     def name(self) -> str:
-        """The normalised event name: class name or EventEx/ExtendedEvent type id."""
+        """The normalised event name: class name or EventEx/ExtendedEvent type id;
+        ``horizon.<TYPE>`` for a Horizon event; the CloudEvent ``type`` for any other."""
         return self.envelope.name
 
     @property
     def category(self) -> str:
-        """``event``, ``eventex`` or ``extendedevent``."""
+        """``event``, ``eventex`` or ``extendedevent``; ``horizon``; ``cloudevent`` for a
+        CloudEvent that is neither vCenter's nor Horizon's (a webhook event...)."""
         return self.envelope.category
 
     @property
     def producer(self) -> str:
-        """``router`` or ``vsphere-source``: which envelope shape the event came in."""
+        """``router``, ``vsphere-source``, ``horizon-source`` or ``cloudevent``: which envelope
+        shape the event came in."""
         return self.envelope.producer
 
     @property

@@ -10,7 +10,13 @@ Route kinds:
   clusters); ``exact=True`` asks for that name only;
 * ``"Vm*Event"``, ``"*"``: a glob on the event name;
 * ``"com.vmware.vc.HA.*"``, ``"esx.problem.net.vmnic.linkstate.down"``: EventEx/ExtendedEvent
-  type ids, exact or glob (a dot marks a type id: class names never have one).
+  type ids, exact or glob (a dot marks a type id: class names never have one);
+* ``"horizon.VLSI_USERLOGGEDIN_REST"``, ``"horizon.*"``: Horizon events by their Horizon type;
+* :meth:`Router.on_type` ``("com.example.*")``: any CloudEvent by its ``type``, the handler
+  getting the raw data.
+
+vCenter routes select vCenter events only, Horizon routes Horizon events only; type routes
+select any event whose CloudEvent ``type`` matches.
 
 Names, type ids and globs are checked against the catalogues when registered (a misspelling is
 a :class:`RouteError` with suggestions); ``uncatalogued=True`` routes on a name no catalogued
@@ -19,6 +25,7 @@ vCenter release defines (a newer vCenter's id).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from fnmatch import fnmatchcase
@@ -52,6 +59,10 @@ Predicate = Callable[[Any], bool]
 Pattern = str | type
 
 _GLOB_CHARS = frozenset("*?[")
+_TYPE_KINDS = frozenset({"type", "type-glob"})
+_HORIZON_KINDS = frozenset({"horizon", "horizon-glob"})
+HORIZON_PREFIX = "horizon."  # events._horizon.HORIZON_PREFIX, without importing the model
+_HORIZON_TYPE = re.compile(r"[A-Z0-9_*?\[\]!-]+")
 # Whether dispatch notes the running handler in handler_context, for log records' correlation
 # fields. Off until a JSON log formatter exists, so dispatch pays nothing for it otherwise.
 _correlate = False
@@ -68,7 +79,8 @@ class Route:
 
     Attributes:
         pattern: the name, glob or type id as given (a class is kept as its wire name).
-        kind: ``"exact"``, ``"class"``, ``"glob"``, ``"typeid"``, ``"typeid-glob"``.
+        kind: ``"exact"``, ``"class"``, ``"glob"``, ``"typeid"``, ``"typeid-glob"``,
+            ``"horizon"``, ``"horizon-glob"``, ``"type"``, ``"type-glob"``.
         handler: the user's function.
         where: an optional predicate on the typed event.
         order: registration order within the router tree.
@@ -82,6 +94,7 @@ class Route:
         "order",
         "pass_context",
         "pattern",
+        "raw",
         "where",
     )
 
@@ -95,12 +108,29 @@ class Route:
         self.order = order
         self.is_async = _is_async(handler)
         self.pass_context = _takes_context(handler)
+        #: the handler takes the raw data (a type route), not the typed event
+        self.raw = kind in _TYPE_KINDS
         #: the handler's qualified name, as reported in :class:`DispatchResult`
         self.name: str = getattr(handler, "__qualname__", None) or repr(handler)
 
-    def matches(self, name: str, category: str, class_name: str) -> bool:
-        """Whether this route selects an event (before the ``where`` filter)."""
+    def matches(self, name: str, category: str, class_name: str, ce_type: str = "") -> bool:
+        """Whether this route selects an event (before the ``where`` filter).
+
+        ``ce_type`` is the CloudEvent ``type``, which type routes match (for a
+        ``"cloudevent"``, its name is its type).
+        """
         kind = self.kind
+        if kind in _TYPE_KINDS:
+            ce_type = ce_type or (name if category == "cloudevent" else "")
+            if kind == "type":
+                return ce_type == self.pattern
+            return fnmatchcase(ce_type, self.pattern)
+        if category == "horizon":
+            if kind == "horizon":
+                return name == self.pattern
+            return kind == "horizon-glob" and fnmatchcase(name, self.pattern)
+        if category == "cloudevent" or kind in _HORIZON_KINDS:
+            return False
         if kind == "exact" or kind == "typeid":
             return name == self.pattern
         if kind == "class":
@@ -244,6 +274,8 @@ def _classify(
             raise RouteError(f"{name!r} is not a vCenter event class{_suggest(name)}")
         return name, class_kind
     is_glob = not _GLOB_CHARS.isdisjoint(pattern)
+    if pattern.startswith(HORIZON_PREFIX):
+        return _horizon_route(pattern, is_glob)
     if "." in pattern:
         if not uncatalogued:
             check_type_id_route(pattern, is_glob)
@@ -264,12 +296,25 @@ def _classify(
     )
 
 
+def _horizon_route(pattern: str, is_glob: bool) -> tuple[str, str]:
+    """A Horizon route, its type upper-cased as Horizon spells types (the CloudEvent types
+    carry them lower-cased)."""
+    event_type = pattern[len(HORIZON_PREFIX) :].upper()
+    if not _HORIZON_TYPE.fullmatch(event_type):
+        raise RouteError(
+            f"{pattern!r} is no Horizon event route: 'horizon.' and a Horizon event type "
+            "(letters, digits and underscores, e.g. 'horizon.VLSI_USERLOGGEDIN_REST'), or a glob"
+        )
+    return HORIZON_PREFIX + event_type, "horizon-glob" if is_glob else "horizon"
+
+
 class _ThreadLoop(threading.local):
     loop: asyncio.AbstractEventLoop | None = None
 
 
 class Router:
-    """Routes vCenter events to handlers.
+    """Routes events to handlers: vCenter events by name, class or type id, Horizon events by
+    their Horizon type, any CloudEvent by its ``type`` (:meth:`on_type`).
 
     Args:
         idempotency: a store that makes redelivered events run once; ``True`` for the
@@ -307,8 +352,9 @@ class Router:
         )
         self._routes: list[Route] = []
         self._defaults: list[Route] = []
-        self._cache: dict[tuple[str, str, str], tuple[Route, ...]] = {}
+        self._cache: dict[tuple[str, str, str, str], tuple[Route, ...]] = {}
         self._has_filters = False  # lets dispatch skip the `where` pass entirely
+        self._typed = False  # a type route exists: the CloudEvent type joins the cache key
         self._lock = threading.Lock()
         self._thread_loop = _ThreadLoop()
 
@@ -354,8 +400,48 @@ class Router:
 
         return register
 
+    def on_type(self, *patterns: str, where: Predicate | None = None) -> Callable[[H], H]:
+        """Register the decorated function for any CloudEvent whose ``type`` matches.
+
+        For events that are not vCenter's or Horizon's (VEBA's webhook provider forwards any
+        CloudEvent), and for any event by its exact CloudEvent type. The handler gets the raw
+        data as ``event`` (the decoded JSON value, text, bytes or ``None``); ``ctx`` has the
+        attributes::
+
+            @router.on_type("com.example.build.*")
+            def build(event, ctx): ...
+
+        Args:
+            patterns: CloudEvent types or globs of them (case-sensitive).
+            where: a filter on the raw data.
+
+        Raises:
+            RouteError: an empty or non-text pattern.
+        """
+        if not patterns:
+            raise RouteError("on_type() needs at least one CloudEvent type or glob")
+        compiled = []
+        for pattern in patterns:
+            if not isinstance(pattern, str) or not pattern.strip():
+                raise RouteError(f"a type route is a CloudEvent type or glob, not {pattern!r}")
+            compiled.append((pattern, "type" if _GLOB_CHARS.isdisjoint(pattern) else "type-glob"))
+
+        def register(handler: H) -> H:
+            if not callable(handler):
+                raise RouteError(f"{handler!r} is not callable")
+            with self._lock:
+                for pattern, kind in compiled:
+                    self._routes.append(Route(pattern, kind, handler, where, len(self._routes)))
+                self._has_filters = self._has_filters or where is not None
+                self._typed = True
+                self._cache.clear()
+            return handler
+
+        return register
+
     def default(self, handler: H) -> H:
-        """Register a handler for events no other route selected."""
+        """Register a handler for events no other route selected (any kind of event: check
+        ``ctx.category`` when a default may see Horizon events or other CloudEvents)."""
         with self._lock:
             self._defaults.append(Route("*", "default", handler, None, len(self._defaults)))
             self._cache.clear()
@@ -377,6 +463,7 @@ class Router:
                     Route(route.pattern, route.kind, route.handler, where, len(self._routes))
                 )
                 self._has_filters = self._has_filters or where is not None
+            self._typed = self._typed or other._typed
             for route in other._defaults:
                 self._defaults.append(
                     Route("*", "default", route.handler, prefix_where, len(self._defaults))
@@ -415,23 +502,26 @@ class Router:
                 if route.pattern == "*":
                     everything = True
                 names.update(n for n in all_names if fnmatchcase(n, route.pattern))
-            elif route.pattern not in type_ids:
+            elif route.kind in ("typeid", "typeid-glob") and route.pattern not in type_ids:
                 type_ids.append(route.pattern)
         return sorted(names), type_ids, everything
 
     # -- matching ------------------------------------------------------------------------
 
-    def handlers_for(self, name: str, category: str = "event", class_name: str = "") -> tuple[
-        Route, ...
-    ]:
+    def handlers_for(
+        self, name: str, category: str = "event", class_name: str = "", ce_type: str = ""
+    ) -> tuple[Route, ...]:
         """The routes selecting an event, in registration order (defaults if none).
 
-        The answer is computed once per ``(name, category, class)`` and cached.
+        ``ce_type`` (the CloudEvent ``type``) matters to type routes only. The answer is
+        computed once per ``(name, category, class, type)`` and cached.
         """
-        key = (name, category, class_name or name)
+        key = (name, category, class_name or name, ce_type)
         routes = self._cache.get(key)
         if routes is None:
-            routes = tuple(r for r in self._routes if r.matches(name, category, key[2]))
+            routes = tuple(
+                r for r in self._routes if r.matches(name, category, key[2], ce_type)
+            )
             if not routes:
                 routes = tuple(self._defaults)
             if len(name) > MAX_NAME:  # decoded events never have one; a hand-made one may
@@ -467,9 +557,9 @@ class Router:
             if route.pass_context:
                 if ctx is None:
                     ctx = Context(envelope, platform_context)
-                args: tuple[Any, ...] = (envelope.event, ctx)
+                args: tuple[Any, ...] = (envelope.data if route.raw else envelope.event, ctx)
             else:
-                args = (envelope.event,)
+                args = (envelope.data if route.raw else envelope.event,)
             token = handler_context.set((envelope, route.name)) if _correlate else None
             try:
                 if route.is_async:
@@ -510,9 +600,9 @@ class Router:
             if route.pass_context:
                 if ctx is None:
                     ctx = Context(envelope, platform_context)
-                args: tuple[Any, ...] = (envelope.event, ctx)
+                args: tuple[Any, ...] = (envelope.data if route.raw else envelope.event, ctx)
             else:
-                args = (envelope.event,)
+                args = (envelope.data if route.raw else envelope.event,)
             # Set on the loop: the worker thread runs in a copy of this context.
             token = handler_context.set((envelope, route.name)) if _correlate else None
             try:
@@ -550,7 +640,12 @@ class Router:
         if event.__class__ is Envelope and self.idempotency is None and not self._has_filters:
             # The usual event, on the hot path: cached routes, no filters, no store to claim in.
             result = DispatchResult(event)
-            routes = self.handlers_for(event.name, event.category, type(event.event).__name__)
+            routes = self.handlers_for(
+                event.name,
+                event.category,
+                type(event.event).__name__,
+                event.attributes["type"] if self._typed else "",
+            )
             if not routes:
                 return result
             result.matched = True
@@ -570,7 +665,12 @@ class Router:
     def _choose(self, envelope: Envelope, result: DispatchResult) -> tuple[Route, ...]:
         """The routes to run: matching ones whose ``where`` accepts the event, else defaults."""
         event = envelope.event
-        routes = self.handlers_for(envelope.name, envelope.category, type(event).__name__)
+        routes = self.handlers_for(
+            envelope.name,
+            envelope.category,
+            type(event).__name__,
+            envelope.attributes["type"] if self._typed else "",
+        )
         if not routes or not self._has_filters:
             result.matched = bool(routes)
             return routes
@@ -580,7 +680,7 @@ class Router:
                 chosen.append(route)
                 continue
             try:
-                accepted = route.where(event)
+                accepted = route.where(envelope.data if route.raw else event)
             except Exception as exc:  # a broken filter fails its route, not the others
                 _record_failure(result, route, exc, envelope)
                 continue

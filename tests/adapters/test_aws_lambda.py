@@ -280,7 +280,18 @@ def test_bare_detail_without_eventbridge_id_uses_the_vcenter_key() -> None:
         (12, "JSON object"),
         ({}, "no 'detail'"),
         ({"detail": {"specversion": "1.0"}}, "'id'"),
-        ({"detail": {"specversion": "1.0", "id": "1", "source": "s", "type": "t"}}, "type"),
+        ({"detail": {"specversion": "1.0", "id": "1", "source": "s", "type": ""}}, "type"),
+        (
+            {
+                "detail": {
+                    "specversion": "1.0",
+                    "id": "1",
+                    "source": "s",
+                    "type": "com.vmware.event.router/event",
+                }
+            },
+            "subject",
+        ),
     ],
 )
 def test_bad_direct_invocation_raises_invalid_event(

@@ -243,9 +243,17 @@ def test_from_cloudevent_accepts_sdk_events() -> None:
             "'type'",
         ),
         (
-            {"ce-specversion": "1.0", "ce-id": "1", "ce-source": "s", "ce-type": "x.y"},
-            b"{}",
-            "names no vCenter event",
+            # A CloudEvent of any other type decodes (routable by type), but its data must be
+            # what its content type says.
+            {
+                "ce-specversion": "1.0",
+                "ce-id": "1",
+                "ce-source": "s",
+                "ce-type": "x.y",
+                "content-type": "application/json",
+            },
+            b"{",
+            "not valid JSON",
         ),
         (
             {

@@ -1,4 +1,5 @@
-"""Typed vCenter events: the 443 generated model classes, ``parse_event`` and ``to_dict``.
+"""Typed vCenter events: the 443 generated model classes, ``parse_event`` and ``to_dict``;
+Horizon events (:class:`HorizonEvent`) and the EventEx/ExtendedEvent type-id catalogue.
 
 Every class of the vSphere event catalogue is available by its wire name
 (``from veba_sdk.events import HostEvent``) and in :data:`EVENT_CLASSES`; classes are created
@@ -19,6 +20,8 @@ from ._parse import parse_event, to_dict
 if TYPE_CHECKING:
     from ._classes import *  # noqa: F403  (the 443 event classes and argument types)
     from ._classes import Event, EventEx, ExtendedEvent, ManagedObjectReference
+    from ._horizon import HorizonEvent
+    from ._type_ids import TypeIdInfo, is_type_id, type_id_info, type_id_names
 
 __all__ = [
     "EVENT_CLASSES",
@@ -26,16 +29,30 @@ __all__ = [
     "Event",
     "EventEx",
     "ExtendedEvent",
+    "HorizonEvent",
     "ManagedObjectReference",
+    "TypeIdInfo",
     "ancestors",
     "decode_http",
     "decode_http_batch",
     "event_class_names",
     "from_cloudevent",
     "is_event_class",
+    "is_type_id",
     "parse_event",
     "to_dict",
+    "type_id_info",
+    "type_id_names",
 ]
+
+# Loaded on first access: Horizon's model and the type-id catalogue are not on every path.
+_LAZY = {
+    "HorizonEvent": "._horizon",
+    "TypeIdInfo": "._type_ids",
+    "is_type_id": "._type_ids",
+    "type_id_info": "._type_ids",
+    "type_id_names": "._type_ids",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -44,6 +61,12 @@ def __getattr__(name: str) -> Any:
         cls = get_class(name)
         globals()[name] = cls
         return cls
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidEvent
-from ._codec import decode_data, loads_json
+from ._codec import decode_data, is_xml, loads_json
 from ._models import is_event_class
 from ._parse import known_structurer, parse_event
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CATEGORIES",
     "MAX_NAME",
+    "OTHER_CATEGORIES",
     "PRODUCERS",
     "SPEC_VERSIONS",
     "Envelope",
@@ -39,6 +40,10 @@ VSPHERE_TYPE_PREFIX = "com.vmware.vsphere."
 VSPHERE_TYPE_SUFFIX = ".v0"
 CATEGORIES = ("event", "eventex", "extendedevent")
 PRODUCERS = ("router", "vsphere-source")
+#: Categories of events that are not vCenter's: Horizon events (typed as ``HorizonEvent``) and
+#: any other CloudEvent (webhook events...), whose ``event`` is the raw data.
+OTHER_CATEGORIES = ("horizon", "cloudevent")
+_NOT_VCENTER = frozenset(OTHER_CATEGORIES)
 _CLASS_FOR_CATEGORY = {"eventex": "EventEx", "extendedevent": "ExtendedEvent"}
 _REQUIRED = ("specversion", "id", "source", "type")
 #: The CloudEvents spec versions accepted: what the ``cloudevents`` SDK accepts, in both majors
@@ -51,16 +56,21 @@ MAX_NAME = 256
 
 
 class Envelope:
-    """A decoded VEBA CloudEvent: who sent it, what it is, and the typed vCenter event.
+    """A decoded VEBA CloudEvent: who sent it, what it is, and the typed event.
 
     Attributes:
         name: the vCenter class name (``"EnteredMaintenanceModeEvent"``) or, for EventEx and
-            ExtendedEvent, the event type id (``"com.vmware.vc.HA.HostFailedEvent"``).
-        category: ``"event"``, ``"eventex"`` or ``"extendedevent"``.
-        producer: ``"router"`` (event router v0.5-v0.8) or ``"vsphere-source"`` (VSphereSource).
+            ExtendedEvent, the event type id (``"com.vmware.vc.HA.HostFailedEvent"``); for a
+            Horizon event ``"horizon."`` and its type (``"horizon.VLSI_USERLOGGEDIN_REST"``);
+            for any other CloudEvent its ``type``.
+        category: ``"event"``, ``"eventex"``, ``"extendedevent"``, ``"horizon"`` or
+            ``"cloudevent"`` (neither vCenter's nor Horizon's: a webhook event...).
+        producer: ``"router"`` (event router v0.5-v0.8), ``"vsphere-source"`` (VSphereSource),
+            ``"horizon-source"`` (the appliance's Horizon source) or ``"cloudevent"``.
         attributes: every CloudEvent context attribute and extension, as sent.
-        data: the raw payload: the decoded JSON mapping, or the XML text.
-        event: the typed event model.
+        data: the raw payload: the decoded JSON value, text (XML, ``text/*``), or bytes.
+        event: the typed event model (a :class:`~veba_sdk.events.HorizonEvent` for Horizon);
+            for a ``"cloudevent"``, the raw data.
     """
 
     # A plain slotted class rather than attrs: it is built once per request on the hot path.
@@ -158,7 +168,7 @@ def _split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
     if ce_type.startswith(ROUTER_TYPE_PREFIX):
         category = ce_type[len(ROUTER_TYPE_PREFIX) :]
         if category not in CATEGORIES:
-            raise InvalidEvent(f"type {ce_type!r} names no vCenter event category", field="type")
+            return _not_vcenter(ce_type)
         subject = attributes.get("subject")
         if not isinstance(subject, str) or not subject:
             raise InvalidEvent(
@@ -185,7 +195,20 @@ def _split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
                 )
             category = "event" if is_event_class(name) or "." not in name else "eventex"
         return name, category, "vsphere-source"
-    raise InvalidEvent(f"type {ce_type[:120]!r} names no vCenter event", field="type")
+    return _not_vcenter(ce_type)
+
+
+def _not_vcenter(ce_type: str) -> tuple[str, str, str]:
+    """A Horizon event (``horizon.<TYPE>``), or any other CloudEvent, named by its type."""
+    from ._horizon import HORIZON_ROUTER_PREFIX, horizon_name
+
+    if len(ce_type) > MAX_NAME:
+        raise _too_long("type", len(ce_type))
+    name = horizon_name(ce_type)
+    if name is not None:
+        producer = "router" if ce_type.startswith(HORIZON_ROUTER_PREFIX) else "horizon-source"
+        return name, "horizon", producer
+    return ce_type, "cloudevent", "cloudevent"
 
 
 def _too_long(field: str, length: int) -> InvalidEvent:
@@ -213,6 +236,8 @@ def check_required(attributes: Mapping[str, Any]) -> None:
 def build_envelope(attributes: dict[str, Any], data: Any, content_type: str | None) -> Envelope:
     """Build an :class:`Envelope` from checked attributes and raw data (bytes, str or mapping)."""
     name, category, producer = split_type(attributes)
+    if category in _NOT_VCENTER:
+        return _other_envelope(name, category, producer, attributes, data, content_type)
     class_name = _CLASS_FOR_CATEGORY.get(category, name)
     if data.__class__ is bytes and (content_type == "application/json" or content_type is None):
         # The usual binary-mode body: what decode_data does for JSON, minus the media-type work.
@@ -241,6 +266,62 @@ def build_envelope(attributes: dict[str, Any], data: Any, content_type: str | No
     envelope.data = data
     envelope.event = event
     return envelope
+
+
+def _other_envelope(
+    name: str,
+    category: str,
+    producer: str,
+    attributes: dict[str, Any],
+    data: Any,
+    content_type: str | None,
+) -> Envelope:
+    """The envelope of a Horizon event (typed) or of any other CloudEvent (its raw data)."""
+    data = raw_data(data, content_type)
+    if category == "horizon":
+        from ._horizon import parse_horizon
+
+        event: Any = parse_horizon(data)
+    else:
+        event = data
+    envelope = _new(Envelope)
+    envelope.name = name
+    envelope.category = category
+    envelope.producer = producer
+    envelope.attributes = attributes
+    envelope.data = data
+    envelope.event = event
+    return envelope
+
+
+def raw_data(data: Any, content_type: str | None) -> Any:
+    """A CloudEvent's data as a handler wants it: JSON decoded (a JSON media type, or none
+    given and the bytes parse), text for ``text/*`` and XML, other bytes as they came,
+    ``None`` when there is none.
+
+    Raises:
+        InvalidEvent: data declared JSON that does not parse, or text that is not UTF-8.
+    """
+    if data is None or data == b"" or data == "":
+        return None
+    if not isinstance(data, (bytes, bytearray, memoryview, str)):
+        return data  # structured mode: already decoded
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if not media:
+        try:
+            return loads_json(data, "data")
+        except InvalidEvent:
+            media = "application/octet-stream" if not isinstance(data, str) else "text/plain"
+    if media == "application/json" or media.endswith("+json"):
+        return loads_json(data, "data")
+    if media.startswith("text/") or is_xml(media):
+        if isinstance(data, str):
+            return data
+        try:
+            return bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidEvent("data is not valid UTF-8", field="data") from None
+    return data if isinstance(data, str) else bytes(data)
 
 
 def _parse(data: Any, class_name: str, category: str, content_type: str | None) -> Event:
