@@ -186,5 +186,5 @@ openfaas:
   auth: {type: aws_access_key, awsAccessKeyAuth: {accessKey: A, secretKey: B}}
 """,
     )
-    with pytest.raises(ConfigError, match="openfaas.auth.type: the gateway takes basic_auth"):
+    with pytest.raises(ConfigError, match=r"openfaas\.auth\.type: the gateway takes basic_auth"):
         processor_target(path)
