@@ -99,3 +99,18 @@ def test_knative_triggers_subscribe_the_subclasses(producer: str) -> None:
         assert sorted(f["type"] for f in filters) == [
             f"com.vmware.vsphere.{name}.v0" for name in POWERED_ON_FAMILY
         ]
+
+
+def test_manifests_name_the_routes_they_cannot_subscribe() -> None:
+    from veba_sdk.manifests._selectors import ManifestError, selectors_for, unsubscribed_routes
+
+    router = Router()
+    router.on("VmPoweredOnEvent")(lambda event: None)
+    router.on("horizon.VLSI_*")(lambda event: None)
+    router.on_type("com.example.*", "com.example.*")(lambda event: None)
+    assert unsubscribed_routes(router) == ["horizon.VLSI_*", "com.example.*"]
+    assert [s.name for s in selectors_for(router)] == POWERED_ON_FAMILY
+    only_others = Router()
+    only_others.on_type("com.example.*")(lambda event: None)
+    with pytest.raises(ManifestError, match=r"vCenter events only.*'com\.example\.\*'"):
+        selectors_for(only_others)

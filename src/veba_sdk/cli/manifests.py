@@ -131,6 +131,7 @@ def command(
         platform_for,
         rule_arn_subjects,
     )
+    from ..manifests._selectors import unsubscribed_routes
 
     if config_path is None and platform is None:
         raise click.UsageError(
@@ -179,6 +180,12 @@ def command(
         event_bus=event_bus,
     )
     say(f"the {kind} manifests target {chosen.describe()}")
+    others = unsubscribed_routes(router)
+    if others:
+        say(
+            "the manifests subscribe vCenter events only; subscribe the routes "
+            f"{', '.join(others)} by their CloudEvent types yourself"
+        )
     if kind == "lambda":
         bus = repr(event_bus_for(config, event_bus))
         if isinstance(config, RouterConfig):

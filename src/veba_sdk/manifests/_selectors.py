@@ -28,7 +28,15 @@ import attrs
 if TYPE_CHECKING:
     from .._router import Router
 
-__all__ = ["CATEGORIES", "ManifestError", "Selector", "disjoint", "glob_parts", "selectors_for"]
+__all__ = [
+    "CATEGORIES",
+    "ManifestError",
+    "Selector",
+    "disjoint",
+    "glob_parts",
+    "selectors_for",
+    "unsubscribed_routes",
+]
 
 CATEGORIES = ("event", "eventex", "extendedevent")
 _TYPE_ID_CATEGORIES = ("eventex", "extendedevent")
@@ -144,6 +152,13 @@ def selectors_for(router: Router) -> list[Selector]:
     if everything:
         return [Selector(label="all")]
     if not class_names and not type_ids:
+        others = unsubscribed_routes(router)
+        if others:
+            raise ManifestError(
+                "the manifests subscribe vCenter events only, and this router routes none: "
+                f"subscribe {', '.join(repr(p) for p in others)} by their CloudEvent types "
+                "yourself (a Trigger or rule of your own)"
+            )
         raise ManifestError("the router has no routes: register handlers with @router.on(...)")
 
     category_wide: set[str] = set()
@@ -179,6 +194,13 @@ def selectors_for(router: Router) -> list[Selector]:
         else:
             selectors.append(Selector(label=pattern, name=pattern))
     return _without_covered(selectors)
+
+
+def unsubscribed_routes(router: Router) -> list[str]:
+    """The Horizon and type routes (``on("horizon.*")``, ``on_type(...)``), which the generated
+    manifests do not subscribe (they select vCenter events), in registration order."""
+    kinds = ("horizon", "horizon-glob", "type", "type-glob")
+    return list(dict.fromkeys(r.pattern for r in router.routes if r.kind in kinds))
 
 
 def _without_covered(selectors: list[Selector]) -> list[Selector]:
