@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from veba_sdk import Context, DispatchResult, Reply, Router, on
-from veba_sdk.events import EnteredMaintenanceModeEvent, Envelope, decode_http, parse_event
+from veba_sdk.events import (
+    EnteredMaintenanceModeEvent,
+    Envelope,
+    HorizonEvent,
+    TypeIdInfo,
+    VmPoweredOnEvent,
+    decode_http,
+    parse_event,
+    type_id_info,
+)
 
 router = Router(idempotency=True)
 blocking = Router(handler_threads=64)  # def handlers waiting on I/O: a pool of its own
@@ -21,6 +31,29 @@ def sync_state(event: EnteredMaintenanceModeEvent, ctx: Context) -> dict[str, An
 @on("com.vmware.vc.HA.*")
 async def ha(event: Any, ctx: Context) -> Reply:
     return ctx.reply(type="com.example.ha", data={"id": ctx.id})
+
+
+@router.on("VmPoweredOnEvent")  # DrsVmPoweredOnEvent too
+@router.on("VmPoweredOnEvent", exact=True)
+@router.on("com.acme.vcenter10.NewEvent", uncatalogued=True)
+def powered_on(event: VmPoweredOnEvent) -> None:
+    print(event.vm.name if event.vm is not None else None)
+
+
+@router.on("horizon.VLSI_USERLOGIN_REST_FAILED", "horizon.BROKER_*")
+def horizon(event: HorizonEvent, ctx: Context) -> None:
+    when: datetime | None = event.time
+    ctx.logger.warning("%s at %s: %s", event.type, when, event.message)
+
+
+@router.on_type("com.example.ci.*", where=lambda data: bool(data))
+def webhook(event: Any, ctx: Context) -> dict[str, Any]:
+    return {"type": ctx.type, "category": ctx.category, "data": event}
+
+
+def catalogue(type_id: str) -> str | None:
+    info: TypeIdInfo | None = type_id_info(type_id)
+    return None if info is None else f"{info.kind}: {info.description} {info.releases}"
 
 
 def dispatch(headers: dict[str, str], body: bytes) -> bool:
