@@ -201,3 +201,22 @@ def test_the_catalogue_loads_only_when_a_type_id_is_used() -> None:
 
 def test_class_names_are_not_type_ids() -> None:
     assert not any(is_type_id(name) for name in event_class_names())
+
+
+def test_dotless_ids_without_eventclass_take_the_catalogues_kind() -> None:
+    from veba_sdk.adapters.aws_lambda import decode_event
+
+    event = make_event("53001")
+    headers, body = to_cloudevent(event, "vsphere-source")
+    del headers["ce-eventclass"]
+    envelope = decode_http(headers, body)
+    assert (envelope.name, envelope.category) == ("53001", "extendedevent")
+    assert type(envelope.event).__name__ == "ExtendedEvent"
+    # A bare vCenter event through EventBridge, named by detail-type only.
+    bare = {
+        "detail-type": "53001",
+        "source": "https://vc01.local/sdk",
+        "id": "1",
+        "detail": json.loads(body),
+    }
+    assert decode_event(bare).category == "extendedevent"

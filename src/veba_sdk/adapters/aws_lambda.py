@@ -104,8 +104,13 @@ def _as_mapping(value: Any, what: str) -> Mapping[str, Any]:
 
 def _category_of_bare(name: str, detail: Mapping[str, Any]) -> str:
     """The event class of a bare vCenter event named ``name`` (class name or type id)."""
-    if is_event_class(name) or "." not in name:
+    if is_event_class(name):
         return "event"
+    if "." not in name:
+        from ..events._type_ids import is_type_id
+
+        if not is_type_id(name):  # a dotless catalogued id ("53001") is an ExtendedEvent
+            return "event"
     # ExtendedEvent carries a managed object; EventEx carries an object id and type.
     if "ManagedObject" in detail or "managedObject" in detail:
         return "extendedevent"

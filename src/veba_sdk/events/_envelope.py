@@ -193,9 +193,23 @@ def _split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
                     f"extension 'eventclass' must be one of {', '.join(CATEGORIES)}",
                     field="eventclass",
                 )
-            category = "event" if is_event_class(name) or "." not in name else "eventex"
+            category = _category_without_eventclass(name)
         return name, category, "vsphere-source"
     return _not_vcenter(ce_type)
+
+
+def _category_without_eventclass(name: str) -> str:
+    """The category of a VSphereSource event sent without ``eventclass``: a class name is an
+    ``event``, a dotted name an ``eventex``; a dotless type id (``53001``) the kind the
+    catalogue gives it."""
+    if is_event_class(name):
+        return "event"
+    if "." in name:
+        return "eventex"
+    from ._type_ids import type_id_info
+
+    info = type_id_info(name)
+    return "event" if info is None else info.kind.lower()
 
 
 def _not_vcenter(ce_type: str) -> tuple[str, str, str]:
