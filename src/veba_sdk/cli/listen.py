@@ -59,7 +59,8 @@ def command(
     no_metrics: bool,
     verbose: bool,
 ) -> None:
-    """Stream vCenter events from the RouterConfig's vcenter provider to functions."""
+    """Stream vCenter events from the RouterConfig's vcenter provider to its eventProcessor
+    (openfaas, aws_event_bridge, knative) or to MODULE's router, as VEBA's event router."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
