@@ -10,10 +10,10 @@ collections then walk the whole heap. Under load (``benchmarks/http_load``) that
 10,000 it is gone, and memory stays flat (the collector still runs, just on larger batches;
 refcounting frees everything else at once).
 
-3.13's 2,000 is enough for about 40 requests in flight, not for the ~100 a Knative revision
-takes by default: ``benchmarks/http_load/gc_sweep.py`` counts young collections per 1,000
-requests of about 25-35 at 700, 0.3-2 at 2,000 and 0.3-2 at 10,000 with 32 connections, but
-7-10 at 2,000 against 0.4-2.6 at 10,000 with 128, on 3.11, 3.13 and 3.14 alike
+3.13's 2,000 holds about 40 waiting requests, fewer than the ~100 a Knative revision takes by
+default. ``benchmarks/http_load/gc_sweep.py`` counted young collections per 1,000 requests with
+128 in flight: 31-35 at 700, 6-8 at 2,000 and under 0.4 at 10,000, on 3.11, 3.13 and 3.14 alike
+(with 32 in flight 2,000 already suffices); resident memory was the same at every threshold
 (docs/performance.md). So the same 10,000 serves every supported interpreter.
 
 The ASGI app applies this at lifespan startup and puts the old value back at shutdown, only
