@@ -22,11 +22,12 @@
 #   PY313_ROOT     the root, default .matrix/trixie (git-ignored; made once, then reused)
 #   PY313_REUSE=1  keep venvs that exist and match pyproject.toml instead of making them anew
 #
-# Mounted while it runs, and unmounted on exit whatever the outcome: /proc, /dev (with /dev/pts
-# and /dev/shm), the checkout, and read-only the machine's CA certificates, pip configuration and
+# Mounted while it runs, in a mount namespace of its own (unshare), so the mounts are gone when
+# it ends whatever the outcome, and unmounted on exit besides: /proc, /dev (with /dev/pts and
+# /dev/shm), the checkout, and read-only the machine's CA certificates, pip configuration and
 # the local package folders that configuration names, so pip inside sees the same indexes and
 # trust as outside (/etc/resolv.conf and /etc/hosts are copied in; nothing of any of it goes
-# into the repository).
+# into the repository). Runs on the same root take turns (a lock beside the root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHECKOUT="$PWD"
@@ -36,6 +37,16 @@ ROOT="$(cd "$(dirname "$ROOT")" && pwd)/$(basename "$ROOT")"
 PACKAGES=(wrk procps)  # wrk for the HTTP load smoke test and benchmark; ps for process checks
 VENV=/opt/veba-venv
 CE2=/opt/veba-ce2
+
+if [ "${PY313_NAMESPACE:-}" != "$ROOT" ]; then
+  exec 9>"$ROOT.lock"
+  if ! flock -n 9; then
+    echo "== py313: waiting for another run on $ROOT"
+    flock 9
+  fi
+  PY313_NAMESPACE="$ROOT" exec unshare --mount --propagation private \
+    bash "$CHECKOUT/scripts/$(basename "$0")" "$@"
+fi
 
 mode=test
 case "${1:-}" in
