@@ -154,3 +154,29 @@ def test_lambda_refuses_what_is_no_cloudevent() -> None:
     with client(build_router([]), platform="lambda") as function:
         response = function.post({"pipeline": "nightly"})
         assert response.status == 400
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_test_client_sends_made_horizon_events(platform: str) -> None:
+    seen: list[dict[str, Any]] = []
+    with client(build_router(seen), platform=platform) as function:
+        response = function.send(
+            "horizon.vlsi_userlogin_rest_failed", severity="AUDIT_FAIL", id=31337
+        )
+        assert response.status == 200, response.body
+        # The event router's shape by default, as for vCenter events (the only one VEBA's
+        # OpenFaaS and EventBridge processors send).
+        assert seen == [
+            {
+                "route": "horizon",
+                "name": "horizon.VLSI_USERLOGIN_REST_FAILED",
+                "producer": "router",
+                "class": "HorizonEvent",
+                "severity": "AUDIT_FAIL",
+                "id": 31337,
+            }
+        ]
+        if platform in ("knative", "gcf"):
+            seen.clear()
+            function.send("horizon.VLSI_USERLOGIN_REST_FAILED", producer="horizon-source")
+            assert seen[0]["producer"] == "horizon-source"

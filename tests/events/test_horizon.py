@@ -158,3 +158,23 @@ def test_a_default_handler_sees_horizon_events_no_route_selects() -> None:
     router.default(lambda event, ctx: got.append((ctx.category, type(event).__name__)))
     router.dispatch(decode_http(*cloudevent(LOGIN_FAILED, "router")))
     assert got == [("horizon", "HorizonEvent")]
+
+
+@pytest.mark.parametrize("producer", ["router", "horizon-source", "vsphere-source"])
+@pytest.mark.parametrize("mode", ["binary", "structured"])
+def test_made_horizon_events_round_trip_in_each_producer_shape(producer: str, mode: str) -> None:
+    from veba_sdk.testing import make_horizon_event, to_cloudevent
+
+    event = make_horizon_event("horizon.broker_userloggedin", user_id="S-1-5-21-1")
+    assert event.type == "BROKER_USERLOGGEDIN"
+    assert event.module == "Broker"
+    headers, body = to_cloudevent(event, producer, mode)
+    envelope = decode_http(headers, body)
+    assert envelope.name == "horizon.BROKER_USERLOGGEDIN"
+    assert envelope.producer == ("router" if producer == "router" else "horizon-source")
+    assert envelope.event == event
+    assert envelope.id == str(event.id)
+    with pytest.raises(TypeError, match="no field 'host'"):
+        make_horizon_event("X", host="esx01")
+    with pytest.raises(ValueError, match="JSON"):
+        to_cloudevent(event, "horizon-source", encoding="xml")

@@ -1,8 +1,9 @@
 """Helpers for testing VEBA functions.
 
-* :func:`make_event` builds a realistic typed event of any of the 443 classes (or an EventEx
-  by type id); :func:`to_cloudevent`, :func:`to_eventbridge` and :func:`to_openfaas` wrap it
-  exactly as the event router or the VSphereSource deliver it; :func:`send` posts it.
+* :func:`make_event` builds a realistic typed event of any of the 443 classes (or an
+  EventEx/ExtendedEvent by type id), :func:`make_horizon_event` a Horizon event;
+  :func:`to_cloudevent`, :func:`to_eventbridge` and :func:`to_openfaas` wrap it exactly as the
+  event router, the VSphereSource or the Horizon source deliver it; :func:`send` posts it.
 * ``FakeVrops`` is a stateful vROps stand-in.
 * :func:`client` delivers events in-process through a platform's own entry (Knative's ASGI
   app, OpenFaaS's ``handle``, the ``lambda_handler``, functions-framework's app) and answers
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from veba_sdk.testing._events import (
         event_name,
         make_event,
+        make_horizon_event,
         send,
         to_cloudevent,
         to_eventbridge,
@@ -47,6 +49,7 @@ __all__ = [
     "client",
     "event_name",
     "make_event",
+    "make_horizon_event",
     "send",
     "to_cloudevent",
     "to_eventbridge",

@@ -48,7 +48,14 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import InvalidEvent
-from ._events import DEFAULT_SOURCE, make_event, to_cloudevent, to_eventbridge, to_openfaas
+from ._events import (
+    DEFAULT_SOURCE,
+    make_event,
+    make_horizon_event,
+    to_cloudevent,
+    to_eventbridge,
+    to_openfaas,
+)
 
 if TYPE_CHECKING:
     from ..events import Event
@@ -167,7 +174,8 @@ class FunctionClient(abc.ABC):
         Args:
             name_or_event: an event class name or EventEx type id (built by
                 :func:`~veba_sdk.testing.make_event` with ``overrides``, such as
-                ``host__name="esx01"``), or a typed event.
+                ``host__name="esx01"``), a Horizon event name (``"horizon.<TYPE>"``, built by
+                :func:`~veba_sdk.testing.make_horizon_event`), or a typed event.
             producer, mode, encoding: as :func:`~veba_sdk.testing.to_cloudevent` takes them.
                 OpenFaaS without them posts what VEBA's OpenFaaS processor posts (the
                 structured JSON, no CloudEvents content type); Lambda takes only the EventBridge
@@ -241,6 +249,8 @@ class FunctionClient(abc.ABC):
 
 def _event(name_or_event: Any, overrides: Mapping[str, Any]) -> Event:
     if isinstance(name_or_event, str):
+        if name_or_event.startswith("horizon."):
+            return make_horizon_event(name_or_event, **overrides)  # type: ignore[return-value]
         return make_event(name_or_event, **overrides)
     if overrides:
         raise TypeError(

@@ -23,7 +23,7 @@ from ..events._envelope import PRODUCERS
 if TYPE_CHECKING:
     import httpx
 
-    from ..events import Event
+    from ..events import Event, HorizonEvent
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -31,6 +31,7 @@ __all__ = [
     "class_for_name",
     "event_name",
     "make_event",
+    "make_horizon_event",
     "send",
     "to_cloudevent",
     "to_eventbridge",
@@ -427,7 +428,76 @@ def to_xml(event: Event) -> str:
     return "".join(parts)
 
 
-def _attributes(event: Event, producer: str, source: str) -> dict[str, str]:
+def _is_horizon(event: Any) -> bool:
+    from ..events._horizon import HorizonEvent
+
+    return isinstance(event, HorizonEvent)
+
+
+def _horizon_attributes(event: HorizonEvent, producer: str, source: str) -> dict[str, str]:
+    """What the router's Horizon provider (``router``) or the appliance's Horizon source
+    (``horizon-source``; ``vsphere-source`` means the same appliance) put on a Horizon event."""
+    if producer not in (*PRODUCERS, "horizon-source"):
+        raise ValueError(
+            f"producer must be one of {', '.join(PRODUCERS)}, horizon-source, not {producer!r}"
+        )
+    lowered = (event.type or "").lower()
+    if producer == "router":
+        ce_type = f"com.vmware.event.router/horizon.{lowered}.v0"
+    else:
+        ce_type = f"com.vmware.horizon.{lowered}.v0"
+    attributes = {"specversion": "1.0", "id": str(event.id), "source": source, "type": ce_type}
+    if event.time is not None:
+        # Both producers keep whole seconds: time.Unix(ms / 1000, 0).
+        attributes["time"] = _format_time(event.time.replace(microsecond=0))
+    return attributes
+
+
+def make_horizon_event(event_type: str, **overrides: Any) -> HorizonEvent:
+    """A Horizon audit event as Horizon's REST API reports it, for tests of Horizon routes.
+
+    Args:
+        event_type: the Horizon event type (``"VLSI_USERLOGGEDIN_REST"``; a leading
+            ``horizon.`` is dropped, the type upper-cased).
+        **overrides: :class:`~veba_sdk.events.HorizonEvent` fields by name.
+
+    Returns:
+        The event: a random id, ``time`` now (UTC, milliseconds), severity ``INFO``, the module
+        named by the type's first word, a pod machine, and a message naming the type.
+
+    Raises:
+        TypeError: an override names no field of HorizonEvent.
+    """
+    import attrs
+
+    from ..events._horizon import HORIZON_PREFIX, HorizonEvent
+
+    if event_type.startswith(HORIZON_PREFIX):
+        event_type = event_type[len(HORIZON_PREFIX) :]
+    event_type = event_type.upper()
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "id": random.randint(10_000, 99_999_999),
+        "type": event_type,
+        "severity": "INFO",
+        "module": event_type.split("_", 1)[0].capitalize(),
+        "message": f"{event_type} on horizon-01.corp.local",
+        "time": now.replace(microsecond=now.microsecond // 1000 * 1000),
+        "machine_dns_name": "horizon-01.corp.local",
+    }
+    known = {field.name for field in attrs.fields(HorizonEvent)}
+    for key, value in overrides.items():
+        if key not in known:
+            raise TypeError(f"no field {key!r}; fields are: {', '.join(sorted(known))}")
+        values[key] = value
+    return HorizonEvent(**values)
+
+
+def _attributes(event: Event | HorizonEvent, producer: str, source: str) -> dict[str, str]:
+    from ..events._horizon import HorizonEvent
+
+    if isinstance(event, HorizonEvent):
+        return _horizon_attributes(event, producer, source)
     if producer not in PRODUCERS:
         raise ValueError(f"producer must be one of {', '.join(PRODUCERS)}, not {producer!r}")
     name = event_name(event)
@@ -454,7 +524,7 @@ def _attributes(event: Event, producer: str, source: str) -> dict[str, str]:
 
 
 def to_cloudevent(
-    event: Event,
+    event: Event | HorizonEvent,
     producer: str = "router",
     mode: str = "binary",
     encoding: str = "json",
@@ -477,7 +547,6 @@ def to_cloudevent(
         ValueError: an unknown producer, mode or encoding, or XML from the event router
             (which only sends JSON).
     """
-    from ..events import to_dict
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -485,13 +554,17 @@ def to_cloudevent(
         raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
     if encoding == "xml" and producer == "router":
         raise ValueError("the event router sends JSON only; XML comes from the VSphereSource")
+    from ..events._horizon import HorizonEvent
+
+    if encoding == "xml" and isinstance(event, HorizonEvent):
+        raise ValueError("Horizon events are JSON from both producers")
     attributes = _attributes(event, producer, source)
-    if encoding == "xml":
+    if encoding == "xml" and not isinstance(event, HorizonEvent):
         content_type = "application/xml"
         data: Any = to_xml(event)
     else:
         content_type = "application/json"
-        data = to_dict(event, style="pascal")
+        data = _data(event)
     if mode == "structured":
         document = dict(attributes, datacontenttype=content_type, data=data)
         body = json.dumps(document, separators=(",", ":")).encode("utf-8")
@@ -502,17 +575,25 @@ def to_cloudevent(
     return headers, body
 
 
-def _structured(event: Event, source: str) -> dict[str, Any]:
-    from ..events import to_dict
+def _structured(event: Event | HorizonEvent, source: str) -> dict[str, Any]:
 
     attributes: dict[str, Any] = _attributes(event, "router", source)
     attributes["datacontenttype"] = "application/json"
-    attributes["data"] = to_dict(event, style="pascal")
+    attributes["data"] = _data(event)
     return attributes
 
 
+def _data(event: Any) -> Any:
+    """The JSON data a producer sends for the event (Horizon: the AuditEventSummary)."""
+    from ..events import to_dict
+
+    if _is_horizon(event):
+        return event.to_dict()
+    return to_dict(event, style="pascal")
+
+
 def to_eventbridge(
-    event: Event,
+    event: Event | HorizonEvent,
     *,
     source: str = DEFAULT_SOURCE,
     account: str = "123456789012",
@@ -527,7 +608,7 @@ def to_eventbridge(
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": detail["subject"],
+        "detail-type": detail.get("subject") or detail["type"],
         "source": source,
         "account": account,
         "time": detail["time"].split(".")[0].rstrip("Z") + "Z",
@@ -537,7 +618,7 @@ def to_eventbridge(
     }
 
 
-def to_openfaas(event: Event, *, source: str = DEFAULT_SOURCE) -> dict[str, Any]:
+def to_openfaas(event: Event | HorizonEvent, *, source: str = DEFAULT_SOURCE) -> dict[str, Any]:
     """The python3-http template's ``event`` for what VEBA's OpenFaaS processor posts.
 
     The body is the structured CloudEvent JSON (the router format) sent as plain
@@ -555,7 +636,7 @@ def to_openfaas(event: Event, *, source: str = DEFAULT_SOURCE) -> dict[str, Any]
 
 def send(
     url: str,
-    event: Event,
+    event: Event | HorizonEvent,
     *,
     producer: str = "router",
     mode: str = "binary",
