@@ -123,3 +123,37 @@ def test_send_refuses_a_misspelled_id_unless_uncatalogued(
     assert status == 0, err
     [(headers, body)] = Recorder.received
     assert decode_http(headers, body).category == "eventex"
+
+
+@pytest.mark.parametrize(
+    ("producer", "ce_type"),
+    [
+        ("router", "com.vmware.event.router/horizon.vlsi_userloggedin_rest.v0"),
+        ("vsphere-source", "com.vmware.horizon.vlsi_userloggedin_rest.v0"),
+    ],
+)
+def test_send_a_horizon_event(
+    capsys: pytest.CaptureFixture[str], receiver: str, producer: str, ce_type: str
+) -> None:
+    status, _, err = run(
+        capsys,
+        "send",
+        "horizon.VLSI_USERLOGGEDIN_REST",
+        "--producer",
+        producer,
+        "--set",
+        "user_id=S-1-5-21-7",
+        "--to",
+        receiver,
+    )
+    assert status == 0, err
+    [(headers, body)] = Recorder.received
+    assert headers["ce-type"] == ce_type
+    envelope = decode_http(headers, body)
+    assert envelope.name == "horizon.VLSI_USERLOGGEDIN_REST"
+    assert envelope.event.user_id == "S-1-5-21-7"
+    status, _, err = run(
+        capsys, "send", "horizon.X", "--encoding", "xml", "--producer", producer, "--to", receiver
+    )
+    assert status == 2
+    assert "Horizon" in err

@@ -146,7 +146,8 @@ def command(
     uncatalogued: bool,
 ) -> None:
     """Send the event NAME (a class name or EventEx/ExtendedEvent type id) and print the
-    response. A type id is sent as the class its catalogued releases list it as.
+    response. A type id is sent as the class its catalogued releases list it as. NAME
+    horizon.<TYPE> sends a Horizon event (the Horizon source's shape for vsphere-source).
 
     \b
     Examples:
@@ -159,9 +160,18 @@ def command(
     with needs_extra("cli", "veba send"):
         import httpx
 
-    from ..testing import make_event, send
+    from ..testing import make_event, make_horizon_event, send
 
-    _check_name(name, uncatalogued)
+    horizon = name.startswith("horizon.")
+    if horizon:
+        if payload_file is not None or encoding != "json":
+            raise click.UsageError(
+                "a Horizon event is sent as made, in JSON (no --file, no --encoding xml)"
+            )
+        build: Any = make_horizon_event
+    else:
+        _check_name(name, uncatalogued)
+        build = make_event
     overrides = _from_file(payload_file, name) if payload_file is not None else {}
     overrides.update(parse_sets(sets))
     if platform == "openfaas" and (producer not in (None, "router") or encoding != "json"):
@@ -181,7 +191,7 @@ def command(
     with httpx.Client(timeout=timeout) as client:
         for _ in range(count):
             try:
-                event = make_event(name, **overrides)
+                event = build(name, **overrides)
             except TypeError as exc:
                 raise click.BadParameter(str(exc), param_hint="--set") from None
             try:
