@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import gc
 import http.client
 import importlib.metadata
 import importlib.util
@@ -581,11 +582,13 @@ def report(
             f"{ceiling / 0.4 - ceiling:.1f} us for app and hop.",
         ]
     if {"c", "i"} <= median.keys():
+        default_gc = gc.get_threshold()[0]  # the servers run this same interpreter
         lines += [
             "",
             "The Knative app serves with the garbage collector's youngest-generation threshold "
             "at 10,000 (`knative.asgi(..., gc_threshold=)`, set at lifespan startup when it is "
-            f"CPython's default of 700). Left at 700 (i), the def-handler server does "
+            f"CPython's default, {default_gc} here). Left at {default_gc} (i), the def-handler "
+            "server does "
             f"{median['i']:,.0f} requests/s, {median['c'] / median['i'] - 1:+.0%} for the "
             "setting: requests waiting for the handler's thread keep the collector busy.",
         ]
