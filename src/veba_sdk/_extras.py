@@ -35,6 +35,7 @@ OPTIONAL_MODULES: dict[str, str] = {
     "prometheus_client": "prometheus-client",
     "pyVim": "pyvmomi",
     "pyVmomi": "pyvmomi",
+    "redis": "redis",
     "stamina": "stamina",
     "uvicorn": "uvicorn",
     "yaml": "PyYAML",
