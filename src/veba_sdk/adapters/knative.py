@@ -22,10 +22,12 @@ from typing import Any, Protocol, cast
 
 from .._errors import InvalidEvent
 from .._router import Router
+from ..auth import Authenticator
 from ..events import Envelope, from_cloudevent
 from ..events._http import decode_http, decode_http_read, read_asgi_headers
 from ..logging import setup as setup_logging
 from . import _http_common as http
+from ._auth import environ_headers, refused, refused_async, resolve
 from ._gc import DEFAULT_YOUNG_THRESHOLD, YoungThreshold
 from ._http_common import DEFAULT_MAX_BODY, Response
 
@@ -85,11 +87,13 @@ class ASGIApp:
         max_body: int,
         reply_mode: str,
         gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
+        auth: Authenticator | None = None,
     ) -> None:
         http.check_options(max_body, reply_mode)
         self.router = router
         self.max_body = max_body
         self.reply_mode = reply_mode
+        self.auth = resolve(auth)
         self.ready = True
         self.gc_threshold = YoungThreshold(gc_threshold)
 
@@ -134,6 +138,12 @@ class ASGIApp:
                 await _send(send, early, head=method == "HEAD")
                 return
         headers: list[tuple[bytes, bytes]] = scope["headers"]
+        auth = self.auth
+        if auth is not None and not auth.needs_body:  # refused before the body is read
+            denied = await refused_async(auth, method, path, headers, None)
+            if denied is not None:
+                await _send(send, denied)
+                return
         # One pass reads the CloudEvent's headers and the two the app needs first. Headers it
         # cannot read are left to decode_one below, which answers them as before.
         attributes: dict[str, Any] | None
@@ -165,6 +175,11 @@ class ASGIApp:
         if len(body) > max_body:
             await _send(send, http.too_large(max_body))
             return
+        if auth is not None and auth.needs_body:  # checked before the body is decoded
+            denied = await refused_async(auth, method, path, headers, body)
+            if denied is not None:
+                await _send(send, denied)
+                return
         # The usual request is one event: decoded and dispatched here, without the layers a
         # batch needs; a batch takes the general path.
         if (
@@ -243,6 +258,7 @@ def asgi(
     max_body: int = DEFAULT_MAX_BODY,
     reply_mode: str = "binary",
     gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
+    auth: Authenticator | None = None,
 ) -> ASGIApp:
     """The router as an ASGI 3 app for Knative (``uvicorn module:app``).
 
@@ -255,12 +271,18 @@ def asgi(
             default (700, or 2,000 from 3.13); ``None`` leaves the collector alone. Requests
             waiting for a ``def`` handler's thread otherwise trigger collections all the time
             (see :mod:`veba_sdk.adapters._gc`).
+        auth: who may send events (:mod:`veba_sdk.auth`: ``OIDCAuth`` for Knative's sender
+            identity, ``BasicAuth``, ``HMACAuth``); ``None`` reads ``VEBA_AUTH``, and with
+            that unset every caller is served. Refused requests get 401/403 before their
+            body is read (HMAC: before it is decoded).
 
     The app answers ``POST`` with a CloudEvent (binary, structured or a
     ``application/cloudevents-batch+json`` batch, each of whose events is dispatched), serves
     ``/health/liveness`` and ``/health/readiness``, and supports the lifespan protocol.
     """
-    app = ASGIApp(router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold)
+    app = ASGIApp(
+        router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold, auth=auth
+    )
     setup_logging()
     return app
 
@@ -268,11 +290,14 @@ def asgi(
 class WSGIApp:
     """A WSGI application serving a :class:`~veba_sdk.Router` (see :func:`wsgi`)."""
 
-    def __init__(self, router: Router, *, max_body: int, reply_mode: str) -> None:
+    def __init__(
+        self, router: Router, *, max_body: int, reply_mode: str, auth: Authenticator | None = None
+    ) -> None:
         http.check_options(max_body, reply_mode)
         self.router = router
         self.max_body = max_body
         self.reply_mode = reply_mode
+        self.auth = resolve(auth)
 
     def __call__(
         self, environ: Mapping[str, Any], start_response: StartResponse
@@ -295,6 +320,12 @@ class WSGIApp:
         max_body = self.max_body
         declared = http.declared_length(environ.get("CONTENT_LENGTH") or None)
         stream = environ["wsgi.input"]
+        auth = self.auth
+        if auth is not None and not auth.needs_body:  # refused before the body is read
+            denied = refused(auth, method, _path(environ), environ_headers(environ), None)
+            if denied is not None:
+                _discard(stream, declared)
+                return denied
         if declared is not None and declared > max_body:
             _discard(stream, declared)
             return http.too_large(max_body)
@@ -305,6 +336,10 @@ class WSGIApp:
         if len(body) > max_body:
             _discard(stream, None)
             return http.too_large(max_body)
+        if auth is not None and auth.needs_body:
+            denied = refused(auth, method, _path(environ), environ_headers(environ), body)
+            if denied is not None:
+                return denied
         headers = _wsgi_headers(environ)
         decoded = http.decode_request(
             headers, body, batch=http.is_batch(headers.get("content-type")), max_body=max_body
@@ -357,13 +392,18 @@ def _wsgi_headers(environ: Mapping[str, Any]) -> dict[str, str]:
 
 
 def wsgi(
-    router: Router, *, max_body: int = DEFAULT_MAX_BODY, reply_mode: str = "binary"
+    router: Router,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    reply_mode: str = "binary",
+    auth: Authenticator | None = None,
 ) -> WSGIApp:
     """The router as a WSGI app (``gunicorn module:app``), with the same behaviour as :func:`asgi`.
 
     Handlers run in the server's worker; ``async def`` handlers on a private per-thread loop.
+    ``auth`` is as for :func:`asgi`.
     """
-    app = WSGIApp(router, max_body=max_body, reply_mode=reply_mode)
+    app = WSGIApp(router, max_body=max_body, reply_mode=reply_mode, auth=auth)
     setup_logging()
     return app
 
@@ -377,10 +417,20 @@ class FuncFunction:
     """
 
     def __init__(
-        self, router: Router, *, max_body: int, reply_mode: str, gc_threshold: int | None
+        self,
+        router: Router,
+        *,
+        max_body: int,
+        reply_mode: str,
+        gc_threshold: int | None,
+        auth: Authenticator | None = None,
     ) -> None:
         self.app = ASGIApp(
-            router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold
+            router,
+            max_body=max_body,
+            reply_mode=reply_mode,
+            gc_threshold=gc_threshold,
+            auth=auth,
         )
         self.config: dict[str, str] = {}
 
@@ -392,7 +442,17 @@ class FuncFunction:
             await self.app(scope, receive, raw_send)
             return
         method = str(scope.get("method", "POST"))
-        response = http.preflight(method, str(scope.get("path", "/")), ready=self.app.ready)
+        path = str(scope.get("path", "/"))
+        response = http.preflight(method, path, ready=self.app.ready)
+        auth = self.app.auth
+        if response is None and auth is not None:
+            # The CloudEvents middleware has read and decoded the body: a check that needs
+            # its bytes (HMAC) cannot run here, so it refuses rather than let events through.
+            if auth.needs_body:
+                response = http.plain(401, "the sender check needs the raw body (func's HTTP mode)")
+            else:
+                headers = scope.get("headers") or []
+                response = await refused_async(auth, method, path, headers, None)
         if response is None:
             try:
                 envelope = from_cloudevent(event)
@@ -431,6 +491,7 @@ def new(
     max_body: int = DEFAULT_MAX_BODY,
     reply_mode: str = "binary",
     gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
+    auth: Authenticator | None = None,
 ) -> FuncFunction:
     """The entry point of a Knative ``func`` Python function (func-python).
 
@@ -441,15 +502,15 @@ def new(
                                 # from veba_sdk.adapters.knative import new
 
     To serve another router, define ``def new(): return knative.new(my_router)``.
-    ``max_body``, ``reply_mode`` and ``gc_threshold`` are as for :func:`asgi` (the threshold
-    is applied by ``start`` and put back by ``stop``).
+    ``max_body``, ``reply_mode``, ``gc_threshold`` and ``auth`` are as for :func:`asgi` (the
+    threshold is applied by ``start`` and put back by ``stop``).
     """
     if router is None:
         from .. import router as default_router
 
         router = default_router
     function = FuncFunction(
-        router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold
+        router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold, auth=auth
     )
     setup_logging()
     return function
