@@ -39,6 +39,7 @@ from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_
 from .events._envelope import MAX_NAME
 from .events._type_ids import check_type_id_route, is_type_id
 
+from .idempotency._keys import idempotency_key
 if TYPE_CHECKING:
     import asyncio
 
@@ -67,7 +68,6 @@ _HORIZON_TYPE = re.compile(r"[A-Z0-9_*?\[\]!-]+")
 # fields. Off until a JSON log formatter exists, so dispatch pays nothing for it otherwise.
 _correlate = False
 _MAX_CACHED_NAMES = 4096  # event names come from the wire: bound what we remember
-_MAX_KEY = 512  # longer idempotency keys are stored as their SHA-256
 
 
 class DuplicateInProgress(Exception):
@@ -592,7 +592,7 @@ class Router:
         worker thread (unless the router was made with ``sync_handlers_in_thread=False``), so a
         blocking call in them never stalls the server.
         """
-        plan = self._plan(event)
+        plan = await self._plan_async(event)
         if isinstance(plan, DispatchResult):
             return plan
         envelope, result, chosen, claim = plan
@@ -628,16 +628,17 @@ class Router:
         replies = None if ctx is None else ctx.replies
         if claim is None and replies is None:
             return result  # nothing for _settle to do
-        self._settle(claim, result, replies)
+        await self._settle_async(claim, result, replies)
         return result
 
     def _plan(
-        self, event: Any
+        self, event: Any, *, claim_now: bool = True
     ) -> DispatchResult | tuple[Envelope, DispatchResult, tuple[Route, ...], str | None]:
         """What both dispatch paths do before calling handlers.
 
         Returns the finished result when nothing is to run (no match, a duplicate, a claim
-        refused), else ``(envelope, result, routes to run, idempotency claim)``.
+        refused), else ``(envelope, result, routes to run, idempotency claim)``; with
+        ``claim_now=False`` the caller claims (awaiting the store).
         """
         if event.__class__ is Envelope and self.idempotency is None and not self._has_filters:
             # The usual event, on the hot path: cached routes, no filters, no store to claim in.
@@ -658,7 +659,7 @@ class Router:
         if not chosen:
             return result
         claim = None
-        if self.idempotency is not None:
+        if claim_now and self.idempotency is not None:
             claim = _claim(self.idempotency, envelope, result)
             if claim is None:  # a duplicate, or one in progress elsewhere
                 return result
@@ -698,12 +699,49 @@ class Router:
     ) -> None:
         if replies:
             result.replies = replies
-        if claim is None or self.idempotency is None:
+        store = self.idempotency
+        if claim is None or store is None:
+    async def _plan_async(
+        self, event: Any
+    ) -> DispatchResult | tuple[Envelope, DispatchResult, tuple[Route, ...], str | None]:
+        """:meth:`_plan` for :meth:`dispatch_async`: a store with ``begin_async`` is awaited."""
+        store = self.idempotency
+        if store is None or not hasattr(store, "begin_async"):
+            return self._plan(event)
+        plan = self._plan(event, claim_now=False)
+        if isinstance(plan, DispatchResult):
+            return plan
+        envelope, result, chosen, _ = plan
+        claim = await _claim_async(store, envelope, result)
+        if claim is None:  # a duplicate, or one in progress elsewhere
+            return result
+        return envelope, result, chosen, claim
+
             return
-        if result.failed:
-            self.idempotency.abandon(claim)
-        else:
-            self.idempotency.complete(claim)
+        try:
+            if result.failed:
+                store.abandon(claim)
+            else:
+                store.complete(claim)
+        except Exception as exc:
+            _settle_failed(store, claim, result, exc)
+
+    async def _settle_async(
+        self, claim: str | None, result: DispatchResult, replies: list[Reply] | None
+    ) -> None:
+        store: Any = self.idempotency
+        if claim is None or store is None or not hasattr(store, "complete_async"):
+            self._settle(claim, result, replies)
+            return
+        if replies:
+            result.replies = replies
+        try:
+            if result.failed:
+                await store.abandon_async(claim)
+            else:
+                await store.complete_async(claim)
+        except Exception as exc:
+            _settle_failed(store, claim, result, exc)
 
     def _run_coroutine(self, coroutine: Awaitable[Any]) -> Any:
         import asyncio
@@ -736,30 +774,29 @@ def correlate_records() -> None:
     _correlate = True
 
 
-def idempotency_key(envelope: Envelope) -> str:
-    """``source`` + vCenter event key (the CloudEvent id when the event has no key).
-
-    The router format gives every delivery a random CloudEvent id, so the vCenter key is the
-    only identity that survives a redelivery. A key over 512 characters (never a real one: a
-    vCenter URL and a number) is ``"sha256:"`` and the hex digest of it.
-    """
-    key = getattr(envelope.event, "key", None)
-    if key is None or key == "":
-        key = envelope.attributes.get("id")
-    text = f"{envelope.attributes.get('source')}#{key}"
-    if len(text) <= _MAX_KEY:
-        return text
-    # source and id come from the wire, and stores keep keys for their TTL: a long key is
-    # stored by its digest, so an event's size is not what a store's memory holds.
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def _claim(store: IdempotencyStore, envelope: Envelope, result: DispatchResult) -> str | None:
-    """Claim the event in the idempotency store; ``None`` when it is taken."""
+    """Claim the event in the idempotency store; ``None`` when it is taken or unreachable."""
     key = idempotency_key(envelope)
-    outcome = store.begin(key)
+    try:
+        outcome = store.begin(key)
+    except Exception as exc:
+        _unclaimed(envelope, result, exc)
+        return None
+    return _claimed(key, outcome, result)
+
+
+async def _claim_async(store: Any, envelope: Envelope, result: DispatchResult) -> str | None:
+    """:func:`_claim` with the store's ``begin_async``."""
+    key = idempotency_key(envelope)
+    try:
+        outcome = await store.begin_async(key)
+    except Exception as exc:
+        _unclaimed(envelope, result, exc)
+        return None
+    return _claimed(key, outcome, result)
+
+
+def _claimed(key: str, outcome: str, result: DispatchResult) -> str | None:
     if outcome == "new":
         return key
     if outcome == "completed":
@@ -805,6 +842,36 @@ def _record_value(result: DispatchResult, ctx: Context, value: Any) -> None:
         result.values.append(value)
     else:
         result.values = [value]
+
+
+def _unclaimed(envelope: Envelope, result: DispatchResult, exc: Exception) -> None:
+    """The store could not claim: fail the delivery (it is retried), run nothing."""
+    result.failed.append(("idempotency", exc))
+    from ._context import logger
+
+    logger.error(
+        "idempotency store unavailable, event %s (id %s) not handled; the delivery fails "
+        "for a retry: %s: %s",
+        envelope.name,
+        envelope.attributes.get("id"),
+        type(exc).__name__,
+        " ".join(str(exc).split()),
+    )
+
+
+def _settle_failed(store: Any, claim: str, result: DispatchResult, exc: Exception) -> None:
+    """Completing or abandoning failed: the claim stays until its in-progress expiry."""
+    from ._context import logger
+
+    expiry = getattr(store, "in_progress_ttl", None)
+    logger.error(
+        "idempotency store could not %s %s (its claim frees itself after %ss): %s: %s",
+        "abandon" if result.failed else "complete",
+        claim,
+        "the in-progress expiry, " if expiry is None else expiry,
+        type(exc).__name__,
+        " ".join(str(exc).split()),
+    )
 
 
 def iter_routes(routers: Iterable[Router]) -> Iterable[Route]:

@@ -34,8 +34,10 @@ from typing import Any, Protocol
 
 from .._errors import HandlerError
 from .._router import Router
+from ..auth import Authenticator
 from ..logging import setup as setup_logging
 from . import _http_common as http
+from ._auth import environ_headers, refused, resolve
 from ._http_common import DEFAULT_MAX_BODY, Response
 
 __all__ = [
@@ -115,16 +117,25 @@ def _respond(
     body: bytes | str,
     platform: Any,
     max_body: int,
+    auth: Authenticator | None = None,
 ) -> Response:
     early = http.preflight(method.upper(), path or "/")
     if early is not None:
         return early
+    if auth is not None and not auth.needs_body:  # refused before the body is looked at
+        denied = refused(auth, method.upper(), path or "/", headers, None)
+        if denied is not None:
+            return denied
     if isinstance(body, str):
         body = body.encode("utf-8", "surrogatepass")
     elif not isinstance(body, bytes):
         body = bytes(body)
     if len(body) > max_body:
         return http.too_large(max_body)
+    if auth is not None and auth.needs_body:  # checked before the body is decoded
+        denied = refused(auth, method.upper(), path or "/", headers, body)
+        if denied is not None:
+            return denied
     batch = http.is_batch(headers.get("content-type"))
     if not batch and _structured_whatever_the_type(headers, body):
         headers = {k: v for k, v in headers.items() if k != "content-type"}
@@ -138,12 +149,17 @@ def _respond(
     return http.respond(results, "structured")
 
 
-def handler(router: Router, *, max_body: int = DEFAULT_MAX_BODY) -> PythonHttpHandle:
+def handler(
+    router: Router, *, max_body: int = DEFAULT_MAX_BODY, auth: Authenticator | None = None
+) -> PythonHttpHandle:
     """``handle(event, context)`` for OpenFaaS's python3-http (and python3-http-debian) template.
 
     Args:
         router: the router whose handlers serve the events.
         max_body: bodies over this many bytes get 413.
+        auth: who may send events (:mod:`veba_sdk.auth`): the gateway leaves
+            ``/function/<name>`` open, so set ``BasicAuth`` or ``HMACAuth`` where anything but
+            VEBA can reach it. ``None`` reads ``VEBA_AUTH``; unset, every caller is served.
 
     Returns:
         a function answering ``{"statusCode": int, "body": str, "headers": dict}`` by the
@@ -151,6 +167,7 @@ def handler(router: Router, *, max_body: int = DEFAULT_MAX_BODY) -> PythonHttpHa
         raised (VEBA retries), 204/200 otherwise.
     """
     http.check_options(max_body, "structured")
+    checker = resolve(auth)
     setup_logging()
 
     def handle(event: OpenFaaSEvent, context: Any = None) -> dict[str, Any]:
@@ -163,6 +180,7 @@ def handler(router: Router, *, max_body: int = DEFAULT_MAX_BODY) -> PythonHttpHa
             body=getattr(event, "body", b"") or b"",
             platform=context,
             max_body=max_body,
+            auth=checker,
         )
         return {
             "statusCode": response.status,
@@ -191,6 +209,7 @@ def classic_handler(
     *,
     max_body: int = DEFAULT_MAX_BODY,
     environ: Mapping[str, str] | None = None,
+    auth: Authenticator | None = None,
 ) -> ClassicHandle:
     """``handle(req: str) -> str`` for OpenFaaS's classic watchdog templates (``python3``).
 
@@ -207,20 +226,27 @@ def classic_handler(
         router: the router whose handlers serve the events.
         max_body: bodies over this many bytes are rejected.
         environ: where the ``Http_*`` variables are read (``os.environ`` by default).
+        auth: as for :func:`handler`; a refused request raises nothing and returns
+            ``"401 <reason>"`` (the watchdog's 200: a retry would be refused again).
     """
     http.check_options(max_body, "structured")
+    checker = resolve(auth)
 
     def handle(req: str) -> str:
         """Handle one classic-watchdog request carrying a VEBA CloudEvent."""
         env = os.environ if environ is None else environ
+        headers = _classic_headers(env)
+        if checker is not None:  # the check sees every header, Authorization included
+            headers = {**environ_headers(env, prefix="Http_"), **headers}
         response = _respond(
             router,
             method=env.get("Http_Method", "POST") or "POST",
             path=env.get("Http_Path", "/") or "/",
-            headers=_classic_headers(env),
+            headers=headers,
             body=req if isinstance(req, (str, bytes)) else str(req),
             platform=None,
             max_body=max_body,
+            auth=checker,
         )
         text = response.body.decode("utf-8", "replace")
         if response.status >= 500:
