@@ -38,8 +38,8 @@ from ._threads import HandlerThreads, check_count, handler_threads
 from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_event_class
 from .events._envelope import MAX_NAME
 from .events._type_ids import check_type_id_route, is_type_id
-
 from .idempotency._keys import idempotency_key
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -665,6 +665,22 @@ class Router:
                 return result
         return envelope, result, chosen, claim
 
+    async def _plan_async(
+        self, event: Any
+    ) -> DispatchResult | tuple[Envelope, DispatchResult, tuple[Route, ...], str | None]:
+        """:meth:`_plan` for :meth:`dispatch_async`: a store with ``begin_async`` is awaited."""
+        store = self.idempotency
+        if store is None or not hasattr(store, "begin_async"):
+            return self._plan(event)
+        plan = self._plan(event, claim_now=False)
+        if isinstance(plan, DispatchResult):
+            return plan
+        envelope, result, chosen, _ = plan
+        claim = await _claim_async(store, envelope, result)
+        if claim is None:  # a duplicate, or one in progress elsewhere
+            return result
+        return envelope, result, chosen, claim
+
     def _choose(self, envelope: Envelope, result: DispatchResult) -> tuple[Route, ...]:
         """The routes to run: matching ones whose ``where`` accepts the event, else defaults."""
         event = envelope.event
@@ -701,22 +717,6 @@ class Router:
             result.replies = replies
         store = self.idempotency
         if claim is None or store is None:
-    async def _plan_async(
-        self, event: Any
-    ) -> DispatchResult | tuple[Envelope, DispatchResult, tuple[Route, ...], str | None]:
-        """:meth:`_plan` for :meth:`dispatch_async`: a store with ``begin_async`` is awaited."""
-        store = self.idempotency
-        if store is None or not hasattr(store, "begin_async"):
-            return self._plan(event)
-        plan = self._plan(event, claim_now=False)
-        if isinstance(plan, DispatchResult):
-            return plan
-        envelope, result, chosen, _ = plan
-        claim = await _claim_async(store, envelope, result)
-        if claim is None:  # a duplicate, or one in progress elsewhere
-            return result
-        return envelope, result, chosen, claim
-
             return
         try:
             if result.failed:
@@ -809,6 +809,36 @@ def _claimed(key: str, outcome: str, result: DispatchResult) -> str | None:
     return None
 
 
+def _unclaimed(envelope: Envelope, result: DispatchResult, exc: Exception) -> None:
+    """The store could not claim: fail the delivery (it is retried), run nothing."""
+    result.failed.append(("idempotency", exc))
+    from ._context import logger
+
+    logger.error(
+        "idempotency store unavailable, event %s (id %s) not handled; the delivery fails "
+        "for a retry: %s: %s",
+        envelope.name,
+        envelope.attributes.get("id"),
+        type(exc).__name__,
+        " ".join(str(exc).split()),
+    )
+
+
+def _settle_failed(store: Any, claim: str, result: DispatchResult, exc: Exception) -> None:
+    """Completing or abandoning failed: the claim stays until its in-progress expiry."""
+    from ._context import logger
+
+    expiry = getattr(store, "in_progress_ttl", None)
+    logger.error(
+        "idempotency store could not %s %s (its claim frees itself after %ss): %s: %s",
+        "abandon" if result.failed else "complete",
+        claim,
+        "the in-progress expiry, " if expiry is None else expiry,
+        type(exc).__name__,
+        " ".join(str(exc).split()),
+    )
+
+
 def _both(first: Predicate, second: Predicate | None) -> Predicate:
     if second is None:
         return first
@@ -842,36 +872,6 @@ def _record_value(result: DispatchResult, ctx: Context, value: Any) -> None:
         result.values.append(value)
     else:
         result.values = [value]
-
-
-def _unclaimed(envelope: Envelope, result: DispatchResult, exc: Exception) -> None:
-    """The store could not claim: fail the delivery (it is retried), run nothing."""
-    result.failed.append(("idempotency", exc))
-    from ._context import logger
-
-    logger.error(
-        "idempotency store unavailable, event %s (id %s) not handled; the delivery fails "
-        "for a retry: %s: %s",
-        envelope.name,
-        envelope.attributes.get("id"),
-        type(exc).__name__,
-        " ".join(str(exc).split()),
-    )
-
-
-def _settle_failed(store: Any, claim: str, result: DispatchResult, exc: Exception) -> None:
-    """Completing or abandoning failed: the claim stays until its in-progress expiry."""
-    from ._context import logger
-
-    expiry = getattr(store, "in_progress_ttl", None)
-    logger.error(
-        "idempotency store could not %s %s (its claim frees itself after %ss): %s: %s",
-        "abandon" if result.failed else "complete",
-        claim,
-        "the in-progress expiry, " if expiry is None else expiry,
-        type(exc).__name__,
-        " ".join(str(exc).split()),
-    )
 
 
 def iter_routes(routers: Iterable[Router]) -> Iterable[Route]:

@@ -269,7 +269,8 @@ def test_long_idempotency_keys_are_kept_as_a_digest_and_still_deduplicate() -> N
         ran.append("ran")
 
     short = decode_http(binary("1.0"), BODY)
-    assert idempotency_key(short) == f"https://vc01/sdk#{DATA['Key']}"
+    created = short.event.created_time.isoformat()
+    assert idempotency_key(short) == f"https://vc01/sdk#{DATA['Key']}@{created}"
     for index in range(50):
         source = f"https://vc01/{index}/" + "s" * 200_000
         envelope = decode_http(binary("1.0", source=source), BODY)

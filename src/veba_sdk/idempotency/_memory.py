@@ -1,9 +1,10 @@
-"""Handle each vCenter event once, however often the broker redelivers it.
+"""The in-process store (the default): one replica's memory.
 
 Modelled on the idempotency utility of Powertools for AWS Lambda: a record per event key moves
 from *in progress* to *completed*; a completed record makes redeliveries no-ops until its TTL
 runs out; a failed handling deletes the record so the redelivery runs again; a concurrent
-duplicate of an event still in progress is refused as retryable.
+duplicate of an event still in progress is refused as retryable. Only deliveries reaching
+the same process are deduplicated: replicas need a shared store (Redis, DynamoDB).
 """
 
 from __future__ import annotations
@@ -11,32 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Literal, Protocol, runtime_checkable
+
+from ._base import IdempotencyStore, Outcome
 
 __all__ = ["IdempotencyStore", "InMemoryIdempotencyStore", "Outcome"]
-
-Outcome = Literal["new", "completed", "in_progress"]
-
-
-@runtime_checkable
-class IdempotencyStore(Protocol):
-    """Where the router remembers which events it already handled.
-
-    Keys are ``(source, event key)`` rendered as one string. Implementations must make
-    :meth:`begin` atomic: of two concurrent callers with the same key, only one gets ``"new"``.
-    """
-
-    def begin(self, key: str) -> Outcome:
-        """Claim ``key``: ``"new"`` if this caller should handle it, else why not."""
-        ...
-
-    def complete(self, key: str) -> None:
-        """Record that ``key`` was handled successfully."""
-        ...
-
-    def abandon(self, key: str) -> None:
-        """Forget ``key`` after a failed handling, so a redelivery runs again."""
-        ...
 
 
 class InMemoryIdempotencyStore:
