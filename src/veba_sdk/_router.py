@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._context import Context, Reply, handler_context
 from ._errors import RouteError
 from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
+from ._observe import DispatchObserver, Watch, observers_for
 from ._threads import HandlerThreads, check_count, handler_threads
 from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_event_class
 from .events._envelope import MAX_NAME
@@ -357,6 +358,9 @@ class Router:
         self._typed = False  # a type route exists: the CloudEvent type joins the cache key
         self._lock = threading.Lock()
         self._thread_loop = _ThreadLoop()
+        self._added_observers: list[DispatchObserver] = []
+        # Resolved on the first event (observers_for): () when nothing observes dispatch.
+        self._observers: tuple[DispatchObserver, ...] | None = None
 
     # -- registration --------------------------------------------------------------------
 
@@ -471,6 +475,13 @@ class Router:
                 self._has_filters = self._has_filters or prefix_where is not None
             self._cache.clear()
 
+    def add_observer(self, observer: DispatchObserver) -> None:
+        """Tell ``observer`` about every event this router dispatches from now on (see
+        :class:`veba_sdk._observe.DispatchObserver`; the live viewer is one)."""
+        with self._lock:
+            self._added_observers.append(observer)
+            self._observers = None
+
     @property
     def routes(self) -> tuple[Route, ...]:
         """Every registered route, in registration order (defaults excluded)."""
@@ -549,10 +560,16 @@ class Router:
         Raises:
             InvalidEvent: ``event`` is not a decodable vCenter event.
         """
+        observers = self._observers
+        if observers is None:
+            observers = self._observers = observers_for(self)
         plan = self._plan(event)
         if isinstance(plan, DispatchResult):
+            if observers:
+                Watch(observers, plan.envelope, platform_context).finished(plan)
             return plan
         envelope, result, chosen, claim = plan
+        watch = Watch(observers, envelope, platform_context) if observers else None
         # Made when a handler takes it or returns something: most do neither.
         ctx: Context | None = None
         for route in chosen:
@@ -563,6 +580,8 @@ class Router:
             else:
                 args = (envelope.data if route.raw else envelope.event,)
             token = handler_context.set((envelope, route.name)) if _correlate else None
+            if watch is not None:
+                watch.handler_started(route, result)
             try:
                 if route.is_async:
                     value = self._run_coroutine(route.handler(*args))
@@ -572,6 +591,8 @@ class Router:
                 _record_failure(result, route, exc, envelope)
                 continue
             finally:
+                if watch is not None:
+                    watch.handler_finished(route, result)
                 if token is not None:
                     handler_context.reset(token)
             result.ran.append(route.name)
@@ -579,6 +600,8 @@ class Router:
                 if ctx is None:
                     ctx = Context(envelope, platform_context)
                 _record_value(result, ctx, value)
+        if watch is not None:
+            watch.finished(result)
         replies = None if ctx is None else ctx.replies
         if claim is None and replies is None:
             return result  # nothing for _settle to do
@@ -592,10 +615,16 @@ class Router:
         worker thread (unless the router was made with ``sync_handlers_in_thread=False``), so a
         blocking call in them never stalls the server.
         """
+        observers = self._observers
+        if observers is None:
+            observers = self._observers = observers_for(self)
         plan = await self._plan_async(event)
         if isinstance(plan, DispatchResult):
+            if observers:
+                Watch(observers, plan.envelope, platform_context).finished(plan)
             return plan
         envelope, result, chosen, claim = plan
+        watch = Watch(observers, envelope, platform_context) if observers else None
         # Made when a handler takes it or returns something: most do neither.
         ctx: Context | None = None
         for route in chosen:
@@ -607,6 +636,8 @@ class Router:
                 args = (envelope.data if route.raw else envelope.event,)
             # Set on the loop: the worker thread runs in a copy of this context.
             token = handler_context.set((envelope, route.name)) if _correlate else None
+            if watch is not None:
+                watch.handler_started(route, result)
             try:
                 if route.is_async:
                     value = await route.handler(*args)
@@ -618,6 +649,8 @@ class Router:
                 _record_failure(result, route, exc, envelope)
                 continue
             finally:
+                if watch is not None:
+                    watch.handler_finished(route, result)
                 if token is not None:
                     handler_context.reset(token)
             result.ran.append(route.name)
@@ -625,6 +658,8 @@ class Router:
                 if ctx is None:
                     ctx = Context(envelope, platform_context)
                 _record_value(result, ctx, value)
+        if watch is not None:
+            watch.finished(result)
         replies = None if ctx is None else ctx.replies
         if claim is None and replies is None:
             return result  # nothing for _settle to do

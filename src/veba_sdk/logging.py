@@ -153,6 +153,10 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         line.update(correlation(record))
+        if "opentelemetry.trace" in sys.modules:  # the current span's ids (veba_sdk.tracing)
+            from .tracing import log_fields
+
+            line.update(log_fields())
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES and key not in line:
                 line[key] = value

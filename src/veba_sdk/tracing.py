@@ -1,0 +1,318 @@
+"""OpenTelemetry tracing of events, handlers and vROps calls (``pip install veba-sdk[otel]``).
+
+Nothing to call: spans are made whenever an OpenTelemetry tracer provider is configured (the
+SDK's ``trace.set_tracer_provider(...)``, or ``opentelemetry-instrument``) before a router's
+first event. A router looks once, on its first event, and only if something imported
+``opentelemetry.trace`` already: without OpenTelemetry, or without a provider, nothing is
+imported and dispatch costs what it did.
+
+For each event, a span named after the event (``EnteredMaintenanceModeEvent``, kind
+``CONSUMER``) continues the trace of
+
+1. the CloudEvent's ``traceparent``/``tracestate`` extension (the CloudEvents distributed
+   tracing extension), else
+2. the HTTP request's W3C ``traceparent``/``tracestate`` headers (Knative propagates them),
+   else
+3. whatever span is current (a server span of your own instrumentation).
+
+Inside it, a span per handler (named after the handler, kind ``INTERNAL``) is current while
+the handler runs, so spans the handler makes, its log records' ``trace_id``/``span_id`` (in the
+JSON log format) and its vROps calls (one ``CLIENT`` span per HTTP request of an ``httpx``
+client, with the ``traceparent`` header sent along) belong to it. Both carry the OpenTelemetry
+CloudEvents attributes ``cloudevents.event_id``, ``cloudevents.event_source``,
+``cloudevents.event_type``, ``cloudevents.event_subject``, ``cloudevents.event_spec_version``
+and ``faas.trigger`` = ``pubsub``; a handler that raised has its span's status ``ERROR`` and
+the exception recorded as a span event.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from ._observe import DispatchObserver
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context as OtelContext
+    from opentelemetry.trace import Span, Tracer, TracerProvider
+
+    from ._router import DispatchResult, Route
+    from .events import Envelope
+
+__all__ = ["TracingObserver", "log_fields", "tracing_observer"]
+
+_lock = threading.Lock()
+_observer: TracingObserver | None = None
+_observer_provider: object = None
+#: True while a handler's span is current: httpx requests then get client spans.
+_in_handler: ContextVar[bool] = ContextVar("veba_traced_handler", default=False)
+
+
+def tracing_observer() -> TracingObserver | None:
+    """The observer making spans, when an OpenTelemetry tracer provider is configured.
+
+    ``None`` when OpenTelemetry is not installed or no provider was set (the API's default
+    proxy or no-op provider). One observer per provider, made on first call.
+    """
+    global _observer, _observer_provider
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return None
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+        return None
+    with _lock:
+        if _observer is None or _observer_provider is not provider:
+            _observer = TracingObserver(provider)
+            _observer_provider = provider
+            _trace_httpx()
+        return _observer
+
+
+def _cloudevent_attributes(envelope: Envelope) -> dict[str, str]:
+    attributes = envelope.attributes
+    fields = {
+        "cloudevents.event_id": attributes.get("id"),
+        "cloudevents.event_source": attributes.get("source"),
+        "cloudevents.event_type": attributes.get("type"),
+        "cloudevents.event_subject": attributes.get("subject"),
+        "cloudevents.event_spec_version": attributes.get("specversion"),
+    }
+    span_attributes = {key: str(value) for key, value in fields.items() if value is not None}
+    span_attributes["faas.trigger"] = "pubsub"
+    span_attributes["veba.event.name"] = envelope.name
+    span_attributes["veba.event.producer"] = envelope.producer
+    return span_attributes
+
+
+def _header_carrier(platform_context: Any) -> dict[str, str]:
+    """The ``traceparent``/``tracestate`` headers of the request an event came in, from an
+    ASGI scope, a WSGI environ or an object with ``headers`` (OpenFaaS, Flask)."""
+    carrier: dict[str, str] = {}
+    if isinstance(platform_context, Mapping):
+        headers = platform_context.get("headers")
+        if platform_context.get("type") == "http" and isinstance(headers, list):
+            for key, value in headers:  # ASGI: lower-case byte names
+                if key in (b"traceparent", b"tracestate"):
+                    carrier[key.decode("latin-1")] = value.decode("latin-1")
+            return carrier
+        for name in ("traceparent", "tracestate"):
+            value = platform_context.get("HTTP_" + name.upper())  # WSGI environ
+            if isinstance(value, str):
+                carrier[name] = value
+        return carrier
+    headers = getattr(platform_context, "headers", None)
+    getter = getattr(headers, "get", None)
+    if callable(getter):
+        for name in ("traceparent", "tracestate"):
+            value = getter(name) or getter(name.title())
+            if isinstance(value, str):
+                carrier[name] = value
+    return carrier
+
+
+class TracingObserver(DispatchObserver):
+    """Makes the event and handler spans (see the module's description).
+
+    Args:
+        provider: the tracer provider to get the ``veba_sdk`` tracer from.
+    """
+
+    def __init__(self, provider: TracerProvider) -> None:
+        from opentelemetry import context, trace
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+        self._trace = trace
+        self._context = context
+        self._propagator = TraceContextTextMapPropagator()
+        self.tracer: Tracer = provider.get_tracer("veba_sdk")
+
+    def parent_context(self, envelope: Envelope, platform_context: Any) -> OtelContext | None:
+        """The context an event's span continues: its CloudEvent ``traceparent``, else the
+        request's headers, else ``None`` (the current one)."""
+        attributes = envelope.attributes
+        traceparent = attributes.get("traceparent")
+        carrier: dict[str, str]
+        if isinstance(traceparent, str):
+            carrier = {"traceparent": traceparent}
+            tracestate = attributes.get("tracestate")
+            if isinstance(tracestate, str):
+                carrier["tracestate"] = tracestate
+        else:
+            carrier = _header_carrier(platform_context)
+        if not carrier:
+            return None
+        extracted = self._propagator.extract(carrier)
+        # An unreadable traceparent extracts to nothing: keep the current context then.
+        if not self._trace.get_current_span(extracted).get_span_context().is_valid:
+            return None
+        return extracted
+
+    def event_started(self, envelope: Envelope, platform_context: Any) -> Any:
+        """Start the event's span and make it current."""
+        attributes = _cloudevent_attributes(envelope)
+        span = self.tracer.start_span(
+            envelope.name,
+            context=self.parent_context(envelope, platform_context),
+            kind=self._trace.SpanKind.CONSUMER,
+            attributes=attributes,
+        )
+        token = self._context.attach(self._trace.set_span_in_context(span))
+        return span, token, attributes
+
+    def handler_started(self, state: Any, route: Route) -> Any:
+        """Start a handler's span, a child of the event's, and make it current."""
+        if state is None:
+            return None
+        attributes = dict(state[2])
+        attributes["code.function"] = route.name
+        attributes["veba.route"] = route.pattern
+        span = self.tracer.start_span(
+            route.name, kind=self._trace.SpanKind.INTERNAL, attributes=attributes
+        )
+        token = self._context.attach(self._trace.set_span_in_context(span))
+        return span, token, _in_handler.set(True)
+
+    def handler_finished(
+        self,
+        state: Any,
+        route: Route,
+        handler_state: Any,
+        error: BaseException | None,
+        seconds: float,
+    ) -> None:
+        """End a handler's span, with the error it raised."""
+        if handler_state is None:
+            return
+        span, token, flag = handler_state
+        _in_handler.reset(flag)
+        self._context.detach(token)
+        if error is not None:
+            _set_error(self._trace, span, error)
+        span.end()
+
+    def event_finished(self, state: Any, result: DispatchResult) -> None:
+        """End the event's span: what ran, failed, or was a duplicate."""
+        if state is None:
+            return
+        span: Span = state[0]
+        span.set_attribute("veba.handlers.ran", len(result.ran))
+        span.set_attribute("veba.handlers.failed", len(result.failed))
+        span.set_attribute("veba.matched", result.matched)
+        if result.duplicate:
+            span.set_attribute("veba.duplicate", True)
+        if result.failed:
+            names = ", ".join(name for name, _ in result.failed)
+            span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, f"failed: {names}"))
+        self._context.detach(state[1])
+        span.end()
+
+
+def _set_error(trace: Any, span: Span, error: BaseException) -> None:
+    span.record_exception(error)
+    span.set_status(trace.Status(trace.StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+
+
+def log_fields() -> dict[str, str]:
+    """``trace_id`` and ``span_id`` (hex) of the current span, for log records; empty
+    without OpenTelemetry or outside a span. Never imports OpenTelemetry."""
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None:
+        return {}
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"}
+
+
+# -- httpx client spans (vROps calls) ----------------------------------------------------
+
+_httpx_traced = False
+
+
+def _trace_httpx() -> None:
+    """Wrap ``httpx.Client.send`` / ``httpx.AsyncClient.send`` once, so requests made while a
+    handler's span is current get a ``CLIENT`` span and carry ``traceparent``. Skipped when
+    OpenTelemetry's own httpx instrumentation is loaded (it makes these spans itself)."""
+    global _httpx_traced
+    if _httpx_traced or "opentelemetry.instrumentation.httpx" in sys.modules:
+        return
+    try:
+        import httpx
+    except ImportError:
+        return
+    _httpx_traced = True
+    sync_send = httpx.Client.send
+    async_send = httpx.AsyncClient.send
+
+    def send(self: httpx.Client, request: httpx.Request, **options: Any) -> httpx.Response:
+        if not _in_handler.get():
+            return sync_send(self, request, **options)
+        span, token = _client_span(request)
+        try:
+            response = sync_send(self, request, **options)
+        except BaseException as exc:
+            _end_client_span(span, token, None, exc)
+            raise
+        _end_client_span(span, token, response, None)
+        return response
+
+    async def asend(
+        self: httpx.AsyncClient, request: httpx.Request, **options: Any
+    ) -> httpx.Response:
+        if not _in_handler.get():
+            return await async_send(self, request, **options)
+        span, token = _client_span(request)
+        try:
+            response = await async_send(self, request, **options)
+        except BaseException as exc:
+            _end_client_span(span, token, None, exc)
+            raise
+        _end_client_span(span, token, response, None)
+        return response
+
+    send.__wrapped__ = sync_send  # type: ignore[attr-defined]
+    asend.__wrapped__ = async_send  # type: ignore[attr-defined]
+    httpx.Client.send = send  # type: ignore[method-assign]
+    httpx.AsyncClient.send = asend  # type: ignore[method-assign]
+
+
+def _client_span(request: Any) -> tuple[Span, object]:
+    from opentelemetry import context, trace
+    from opentelemetry.propagate import inject
+
+    observer = _observer
+    tracer = observer.tracer if observer is not None else trace.get_tracer("veba_sdk")
+    url = request.url
+    attributes: dict[str, Any] = {
+        "http.request.method": request.method,
+        "server.address": url.host,
+        "url.full": str(url.copy_with(query=None)),
+    }
+    if url.port is not None:
+        attributes["server.port"] = url.port
+    if "/suite-api/" in url.path:
+        attributes["veba.vrops"] = True
+    span = tracer.start_span(request.method, kind=trace.SpanKind.CLIENT, attributes=attributes)
+    token = context.attach(trace.set_span_in_context(span))
+    inject(request.headers)
+    return span, token
+
+
+def _end_client_span(
+    span: Span, token: object, response: Any, error: BaseException | None
+) -> None:
+    from opentelemetry import context, trace
+
+    context.detach(token)  # type: ignore[arg-type]
+    if response is not None:
+        span.set_attribute("http.response.status_code", response.status_code)
+        if response.status_code >= 500:
+            span.set_status(trace.Status(trace.StatusCode.ERROR, str(response.status_code)))
+    if error is not None:
+        _set_error(trace, span, error)
+    span.end()
