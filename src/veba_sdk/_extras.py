@@ -40,6 +40,7 @@ OPTIONAL_MODULES: dict[str, str] = {
     "redis": "redis",
     "stamina": "stamina",
     "uvicorn": "uvicorn",
+    "waitress": "waitress",
     "yaml": "PyYAML",
 }
 

@@ -227,19 +227,21 @@ def test_missing_required_attributes_is_the_frameworks_400(server: Server) -> No
     assert status == 400
 
 
-# Requests functions-framework rejects before the function runs: (headers, body, status of its
-# Flask server, status of its --asgi server). Pinned here because docs/gcf.md lists them.
+# Requests refused before the function runs: (headers, body, status under the Flask server,
+# status under --asgi). Under Flask the adapter's check registered on the framework's app answers
+# first (issue 18, item 3: arrays, strings and non-UTF-8 bodies were the framework's 500s, empty
+# bodies and specversion 0.1 its 415s); under --asgi the framework's own 400s, as docs/gcf.md says.
 STRUCTURED = "application/cloudevents+json"
 FRAMEWORK_DECIDES = {
     "truncated structured JSON": ({"content-type": STRUCTURED},
                                   b'{"specversion": "1.0", "id": ', 400, 400),
-    "structured JSON array": ({"content-type": STRUCTURED}, b"[1, 2]", 500, 400),
-    "structured JSON string": ({"content-type": STRUCTURED}, b'"x"', 500, 400),
-    "non-UTF-8 body": ({"content-type": "application/octet-stream"}, b"\x00\xff\x13", 500, 400),
+    "structured JSON array": ({"content-type": STRUCTURED}, b"[1, 2]", 400, 400),
+    "structured JSON string": ({"content-type": STRUCTURED}, b'"x"', 400, 400),
+    "non-UTF-8 body": ({"content-type": "application/octet-stream"}, b"\x00\xff\x13", 400, 400),
     "JSON that is no CloudEvent": ({"content-type": "application/json"}, b'{"a": 1}', 400, 400),
-    "empty, no content type": ({}, b"", 415, 400),
+    "empty, no content type": ({}, b"", 400, 400),
     "specversion 0.1": ({"ce-specversion": "0.1", "ce-id": "1", "ce-source": "s", "ce-type": "t"},
-                        b"{}", 415, 400),
+                        b"{}", 400, 400),
     "a batch": ({"content-type": "application/cloudevents-batch+json"}, b"[]", 400, 400),
 }  # fmt: skip
 

@@ -32,14 +32,21 @@ Status policy:
   ``--asgi``), so the framework answers 400 with the one-line reason as a ``text/plain`` body;
 * no handler matched: the framework's 200 ``OK``.
 
-What the framework decides before the function runs (documented in ``docs/gcf.md``): in the
-Flask server a body that is not valid JSON in structured mode is a 500 of the framework's own
-making; a request missing required CloudEvent attributes is its 400.
+Before the framework's parser: made inside functions-framework's ``create_app`` (which runs
+the source module in its Flask app's context), :func:`function` registers a check on that app
+that runs before the framework reads the request. A body over ``max_body`` gets 413, and a
+request the SDK's own decoder refuses (not JSON, JSON nested too deep, integers over Python's
+4,300 digits, a non-object, non-UTF-8 bytes, bad ``data_base64``, a CloudEvents batch, which
+the framework does not take, an unreadable chunked body) gets 400 with the one-line reason,
+where the framework's parser would have raised into a 500. A legacy background event (a JSON
+object with ``context`` or ``eventId`` and no ``specversion``) is left to the framework, which
+converts it. What remains the framework's is listed in ``docs/gcf.md``.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -47,9 +54,11 @@ from typing import Any, Protocol, cast
 
 from .._errors import InvalidEvent
 from ..events import from_cloudevent
+from ..logging import one_line
 from ..logging import setup as setup_logging
+from ._http_common import DEFAULT_MAX_BODY, Response, decode_request, is_batch, plain, too_large
 
-__all__ = ["BadCloudEvent", "bad_request", "function"]
+__all__ = ["BadCloudEvent", "bad_request", "function", "precheck"]
 
 logger = logging.getLogger("veba_sdk.adapters.gcf")
 
@@ -128,13 +137,100 @@ def bad_request(exc: InvalidEvent) -> BadCloudEvent:
     return cls(exc.reason, field=exc.field)
 
 
-def function(router: _Router, name: str = "handle") -> Callable[[Any], None]:
+_REGISTERED = "veba_sdk.gcf.precheck"
+
+
+def _legacy_background_event(headers: dict[str, str], body: bytes) -> bool:
+    """A pre-CloudEvents GCF event (JSON with ``context`` or ``eventId``): the framework's."""
+    if "ce-specversion" in headers or body.lstrip()[:1] != b"{":
+        return False
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return (
+        isinstance(document, dict)
+        and "specversion" not in document
+        and ("context" in document or "eventId" in document)
+    )
+
+
+def precheck(method: str, headers: dict[str, str], body: bytes, max_body: int) -> Response | None:
+    """The 400/413 answer for a request functions-framework's parser should never see.
+
+    Args:
+        method: the HTTP method (only ``POST`` is checked; the framework answers the others).
+        headers: the request headers, names lower-cased.
+        body: the whole body (at most ``max_body + 1`` bytes are needed).
+        max_body: the size limit.
+
+    Returns:
+        ``None`` when the framework may parse the request (the SDK's decoder takes it, or it
+        is a legacy background event the framework converts), else the answer.
+    """
+    if method != "POST":
+        return None
+    if len(body) > max_body:
+        return too_large(max_body)
+    if is_batch(headers.get("content-type")):
+        return plain(400, "functions-framework takes one CloudEvent per request, not a batch")
+    decoded = decode_request(headers, body, batch=False, max_body=max_body)
+    if not isinstance(decoded, Response) or _legacy_background_event(headers, body):
+        return None
+    return decoded
+
+
+def _check_before_the_framework(max_body: int) -> None:
+    """Register :func:`precheck` on the functions-framework Flask app being created, if any."""
+    flask = sys.modules.get("flask")
+    if flask is None or not flask.has_app_context():
+        return
+    app = flask.current_app._get_current_object()
+    if app.extensions.get(_REGISTERED):
+        return
+    app.extensions[_REGISTERED] = max_body
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = max_body  # chunked bodies: werkzeug stops at it
+
+    def veba_precheck() -> Any:
+        request = flask.request
+        if request.method != "POST":
+            return None
+        if request.content_length is not None and request.content_length > max_body:
+            answer: Response | None = too_large(max_body)
+        else:
+            try:
+                body = request.get_data(cache=True)
+            except Exception as exc:  # a malformed chunked body, a dropped connection
+                if getattr(exc, "code", None) == 413:
+                    answer = too_large(max_body)
+                else:
+                    answer = plain(400, f"unreadable request body ({type(exc).__name__})")
+            else:
+                headers = {key.lower(): value for key, value in request.headers.items()}
+                answer = precheck("POST", headers, body, max_body)
+        if answer is None:
+            return None
+        logger.error(
+            "rejected a request before functions-framework: %s",
+            one_line(answer.body.decode("utf-8", "replace").strip()),
+        )
+        return flask.Response(answer.body, status=answer.status, headers=answer.headers)
+
+    app.before_request(veba_precheck)
+
+
+def function(
+    router: _Router, name: str = "handle", *, max_body: int = DEFAULT_MAX_BODY
+) -> Callable[[Any], None]:
     """A functions-framework CloudEvent function named ``name`` that dispatches to ``router``.
 
     Args:
         router: the router whose handlers run.
         name: the function's ``__name__``: the ``--target`` (and the module attribute it is
             assigned to).
+        max_body: made inside functions-framework's ``create_app``, bodies over this many
+            bytes get 413 before the framework reads them (see :func:`precheck`).
 
     Returns:
         A real ``types.FunctionType`` taking the framework's ``CloudEvent`` (the
@@ -147,16 +243,19 @@ def function(router: _Router, name: str = "handle") -> Callable[[Any], None]:
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"the function name must be a Python identifier, not {name!r}")
     setup_logging()
+    _check_before_the_framework(max_body)
 
     def handle(cloud_event: Any) -> None:
         try:
             envelope = from_cloudevent(cloud_event)
         except InvalidEvent as exc:
-            logger.error("rejected a CloudEvent that is no vCenter event: %s", exc.reason)
+            logger.error("rejected a CloudEvent that is no vCenter event: %s", one_line(exc.reason))
             raise bad_request(exc) from None
         result = router.dispatch(envelope, platform_context=cloud_event)
         if not result.matched:
-            logger.debug("no handler for event %s (id %s)", envelope.name, envelope.id)
+            logger.debug(
+                "no handler for event %s (id %s)", one_line(envelope.name), one_line(envelope.id)
+            )
         result.raise_for_failure()
 
     handle.__name__ = name

@@ -3,8 +3,14 @@
 The template's ``index.py`` builds an ``Event`` (``body``, ``headers``, ``method``, ``query``,
 ``path``) and a ``Context`` (``hostname``) per request, calls ``handle(event, context)`` and
 answers with the returned ``{"statusCode", "body", "headers"}``. :func:`wsgi_app` does the same
-with the standard library only, so a function image needs nothing but ``veba-sdk[openfaas]``
-and any WSGI server (waitress, or the stdlib's ``wsgiref`` from :func:`serve`).
+with the standard library only, under any WSGI server; :func:`serve` runs it on waitress, the
+template's production server.
+
+The body is bounded before it is read: a declared ``Content-Length`` over ``max_body`` is
+answered 413 unread (a length that is no number, 400), and a body without one (chunked, from a
+server that decodes it and says the stream ends there) is read to at most ``max_body + 1``
+bytes. Under waitress the server itself refuses a declared or chunked body over the limit
+(413, its own text) and hands the app only complete requests, so slow clients hold no thread.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["Context", "Event", "serve", "wsgi_app"]
+from .._extras import needs_extra
+from ..adapters._http_common import DEFAULT_MAX_BODY, Response, plain, too_large
+
+__all__ = ["Context", "Event", "serve", "serve_wsgi", "wsgi_app"]
 
 StartResponse = Callable[..., Any]
 Handle = Callable[[Any, Any], Any]
@@ -59,28 +68,63 @@ def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _body(environ: Mapping[str, Any]) -> bytes:
-    """The request body, whatever its content type (``curl -d`` says form-urlencoded).
+_MAX_LENGTH_DIGITS = 19  # 10**19 bytes: more than any limit; longer numbers are not read as ints
 
-    Read by ``Content-Length``; a chunked request without one is read to its end when the
-    server says the stream ends there (``wsgi.input_terminated``, as waitress does).
+
+def _body(environ: Mapping[str, Any], max_body: int) -> bytes | Response:
+    """The request body, whatever its content type (``curl -d`` says form-urlencoded), or
+    the 400/411/413 answer.
+
+    Bounded before reading: a declared ``Content-Length`` over ``max_body`` is never read; a
+    body without one is read when the server says the stream ends there
+    (``wsgi.input_terminated``, as waitress and gunicorn do), to at most ``max_body + 1`` bytes.
     """
     stream = environ.get("wsgi.input")
-    if stream is None:
-        return b""
     declared = str(environ.get("CONTENT_LENGTH") or "").strip()
     if not declared:
-        return bytes(stream.read()) if environ.get("wsgi.input_terminated") else b""
-    length = int(declared) if declared.isdigit() else 0
-    return bytes(stream.read(length)) if length > 0 else b""
+        if stream is None:
+            return b""
+        if environ.get("wsgi.input_terminated"):
+            data = bytes(stream.read(max_body + 1))
+            return too_large(max_body) if len(data) > max_body else data
+        if environ.get("HTTP_TRANSFER_ENCODING"):
+            return plain(411, "a body without Content-Length needs a server that decodes it")
+        return b""
+    if not (declared.isascii() and declared.isdigit()):
+        return plain(400, "Content-Length is not a number")
+    if len(declared) > _MAX_LENGTH_DIGITS or int(declared) > max_body:
+        return too_large(max_body)
+    length = int(declared)
+    if length == 0 or stream is None:
+        return b""
+    return bytes(stream.read(length))
 
 
-def wsgi_app(handle: Handle) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """A WSGI app calling ``handle(event, context)`` the way python3-http's ``index.py`` does."""
+def _answer(response: Response, start_response: StartResponse) -> Iterable[bytes]:
+    headers = list(response.headers)
+    if response.has_length:
+        headers.append(("Content-Length", str(len(response.body))))
+    start_response(response.status_line(), headers)
+    return [response.body]
+
+
+def wsgi_app(
+    handle: Handle, *, max_body: int = DEFAULT_MAX_BODY
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    """A WSGI app calling ``handle(event, context)`` the way python3-http's ``index.py`` does.
+
+    Args:
+        handle: the template's ``handle(event, context)``.
+        max_body: bodies over this many bytes are answered 413 without being read (give the
+            handler's own limit when it is not the default).
+    """
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request_body = _body(environ, max_body)
+        if isinstance(request_body, Response):
+            return _answer(request_body, start_response)
         event = Event(
-            body=_body(environ),
+            body=request_body,
             headers=_headers(environ),
             method=str(environ.get("REQUEST_METHOD", "GET")),
             query=parse_qs(str(environ.get("QUERY_STRING", ""))),
@@ -105,19 +149,58 @@ def wsgi_app(handle: Handle) -> Callable[[dict[str, Any], StartResponse], Iterab
     return app
 
 
-def serve(handle: Handle, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve ``handle`` with waitress when installed, else the standard library's wsgiref."""
-    app = wsgi_app(handle)
-    try:
+def serve(
+    handle: Handle,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    threads: int = 4,
+) -> None:
+    """Serve ``handle`` on waitress, as the python3-http template's ``index.py`` does.
+
+    waitress reads each request whole (headers and body, spooling bodies over 512 KB to a
+    temporary file) on its event loop before a worker thread runs the app, so slow or stalled
+    clients hold no thread; it refuses a declared or chunked body over ``max_body`` with 413
+    before reading it, and decodes chunked bodies.
+
+    Args:
+        handle: the template's ``handle(event, context)``.
+        host: the interface to bind.
+        port: the TCP port.
+        max_body: the largest body accepted, in bytes.
+        threads: worker threads running ``handle`` (waitress's default, the template's).
+
+    Raises:
+        MissingExtra: waitress is not installed (``pip install 'veba-sdk[cli]'``).
+    """
+    serve_wsgi(wsgi_app(handle, max_body=max_body), host, port, max_body=max_body, threads=threads)
+
+
+def serve_wsgi(
+    app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]],
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    threads: int = 4,
+) -> None:
+    """Serve any WSGI ``app`` on waitress with the bounds of :func:`serve`.
+
+    ``veba serve`` runs functions-framework's Flask app this way too.
+
+    Raises:
+        MissingExtra: waitress is not installed (``pip install 'veba-sdk[cli]'``).
+    """
+    with needs_extra("cli", "veba serve"):
         import waitress  # type: ignore[import-untyped]  # no stubs published
-    except ImportError:
-        from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-        class _Quiet(WSGIRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                """Keep the console for the function's own logs."""
-
-        with make_server(host, port, app, handler_class=_Quiet) as server:
-            server.serve_forever()
-    else:
-        waitress.serve(app, host=host, port=port, _quiet=True)
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        # ">= max_request_body_size" is refused: a body of exactly max_body is accepted.
+        max_request_body_size=max_body + 1,
+        _quiet=True,
+    )

@@ -113,7 +113,15 @@ def _serve_gcf(target: str, host: str, port: int, reload: bool) -> None:
         )
     app = functions_framework.create_app("function", source, "cloudevent")  # type: ignore[no-untyped-call]
     click.echo(f"veba: serving {target} (functions-framework) on http://{host}:{port}", err=True)
-    create_server(app, reload).run(host, port)  # type: ignore[no-untyped-call]
+    if reload:
+        create_server(app, reload).run(host, port)  # type: ignore[no-untyped-call]
+        return
+    # functions-framework's own server is gunicorn's gthread worker, whose threads (CPUs x 4)
+    # each wait on one connection until its request has arrived: a few slow clients stop it.
+    # waitress runs the same Flask app with requests read whole on its event loop first.
+    from .openfaas_wsgi import serve_wsgi
+
+    serve_wsgi(app, host, port, threads=int(os.environ.get("THREADS", (os.cpu_count() or 1) * 4)))
 
 
 _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serve_gcf}
@@ -127,7 +135,7 @@ _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serv
     default="knative",
     show_default=True,
     help="Serve as this platform does: knative (ASGI on uvicorn), openfaas (python3-http "
-    "contract on waitress/wsgiref) or gcf (functions-framework's own server).",
+    "contract on waitress) or gcf (functions-framework's app, on waitress).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
