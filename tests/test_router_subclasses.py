@@ -102,15 +102,23 @@ def test_knative_triggers_subscribe_the_subclasses(producer: str) -> None:
 
 
 def test_manifests_name_the_routes_they_cannot_subscribe() -> None:
-    from veba_sdk.manifests._selectors import ManifestError, selectors_for, unsubscribed_routes
+    from veba_sdk.manifests._selectors import (
+        ManifestError,
+        selectors_for,
+        subscribable,
+        unsubscribed_routes,
+    )
 
     router = Router()
     router.on("VmPoweredOnEvent")(lambda event: None)
     router.on("horizon.VLSI_*")(lambda event: None)
     router.on_type("com.example.*", "com.example.*")(lambda event: None)
-    assert unsubscribed_routes(router) == ["horizon.VLSI_*", "com.example.*"]
-    assert [s.name for s in selectors_for(router)] == POWERED_ON_FAMILY
+    # Knative Triggers select both by their CloudEvent type; OpenFaaS topics cannot.
+    assert unsubscribed_routes(router, "knative") == {}
+    assert list(unsubscribed_routes(router, "openfaas")) == ["horizon.VLSI_*", "com.example.*"]
+    assert list(unsubscribed_routes(router, "lambda")) == ["horizon.VLSI_*"]
+    assert [s.name for s in selectors_for(router) if s.kind == "vcenter"] == POWERED_ON_FAMILY
     only_others = Router()
     only_others.on_type("com.example.*")(lambda event: None)
-    with pytest.raises(ManifestError, match=r"vCenter events only.*'com\.example\.\*'"):
-        selectors_for(only_others)
+    with pytest.raises(ManifestError, match=r"'com\.example\.\*': OpenFaaS topics are"):
+        subscribable(only_others, "openfaas")

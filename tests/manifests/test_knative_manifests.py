@@ -23,6 +23,7 @@ from veba_sdk.manifests import (
     generate,
     knative_manifests,
 )
+from veba_sdk.manifests._selectors import CATEGORIES
 from veba_sdk.manifests.knative import trigger_names
 
 SPECS = Path(__file__).parents[1] / "specs" / "knative"
@@ -134,11 +135,24 @@ def test_type_id_globs_use_prefix_filters() -> None:
 
 
 def test_catch_all_is_one_trigger_without_filter() -> None:
-    for label in ("catch-all", "star"):
-        triggers = knative_manifests(ROUTERS[label](), name="fn", image="img")[1:]
-        assert len(triggers) == 1
-        assert "filter" not in triggers[0]["spec"]
-        assert "filters" not in triggers[0]["spec"]
+    triggers = knative_manifests(ROUTERS["catch-all"](), name="fn", image="img")[1:]
+    assert len(triggers) == 1
+    assert "filter" not in triggers[0]["spec"]
+    assert "filters" not in triggers[0]["spec"]
+
+
+def test_star_is_one_trigger_for_every_vcenter_event() -> None:
+    """``"*"`` selects vCenter events only (a default handler sees everything)."""
+    for producer, attribute, values in (
+        ("router", "type", [f"com.vmware.event.router/{c}" for c in CATEGORIES]),
+        ("vsphere-source", "eventclass", list(CATEGORIES)),
+    ):
+        (trigger,) = knative_manifests(
+            ROUTERS["star"](), name="fn", image="img", producer=producer
+        )[1:]
+        assert trigger["spec"]["filters"] == [
+            {"any": [{"exact": {attribute: value}} for value in values]}
+        ]
 
 
 def test_trigger_names_are_dns_labels_unique_and_deterministic() -> None:

@@ -101,7 +101,16 @@ def test_pattern_shapes() -> None:
     assert event_pattern(ROUTERS["typeid"]()) == {
         "detail-type": ["com.vmware.sso.LoginFailure", {"prefix": "com.vmware.vc.HA."}]
     }
-    assert event_pattern(ROUTERS["star"]()) == {"detail-type": [{"exists": True}]}
+    assert event_pattern(ROUTERS["star"]()) == {
+        "detail": {
+            "type": [
+                "com.vmware.event.router/event",
+                "com.vmware.event.router/eventex",
+                "com.vmware.event.router/extendedevent",
+            ]
+        }
+    }
+    assert event_pattern(ROUTERS["catch-all"]()) == {"detail-type": [{"exists": True}]}
 
 
 def test_generate_from_an_eventbridge_router_config() -> None:

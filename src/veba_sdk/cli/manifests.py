@@ -130,8 +130,9 @@ def command(
         generate,
         platform_for,
         rule_arn_subjects,
+        rule_arn_types,
+        unsubscribed_routes,
     )
-    from ..manifests._selectors import unsubscribed_routes
 
     if config_path is None and platform is None:
         raise click.UsageError(
@@ -180,12 +181,8 @@ def command(
         event_bus=event_bus,
     )
     say(f"the {kind} manifests target {chosen.describe()}")
-    others = unsubscribed_routes(router)
-    if others:
-        say(
-            "the manifests subscribe vCenter events only; subscribe the routes "
-            f"{', '.join(others)} by their CloudEvent types yourself"
-        )
+    for pattern, why in unsubscribed_routes(router, kind).items():
+        say(f"not subscribed: {pattern!r}: {why}")
     if kind == "lambda":
         bus = repr(event_bus_for(config, event_bus))
         if isinstance(config, RouterConfig):
@@ -201,10 +198,18 @@ def command(
         if patterns:
             listed += ("; and " if names else "") + "each event of " + ", ".join(patterns)
             listed += " by its full name"
-        say(
-            "the event router forwards only the subjects its ruleARN rule lists in "
-            f"detail.subject, exactly: list {listed} there"
-        )
+        if names or patterns:
+            say(
+                "the event router forwards only the subjects its ruleARN rule lists in "
+                f"detail.subject, exactly: list {listed} there"
+            )
+        types = rule_arn_types(router)
+        if types:
+            say(
+                "the ruleARN rule must also let the type routes' events through by detail.type "
+                f"({', '.join(types)}), and EventBridge takes them only with a subject "
+                "(their DetailType)"
+            )
     if out_dir is None:
         for index, (file_name, text) in enumerate(files.items()):
             if len(files) > 1:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._producer import ProducerChoice, choose_producer, source_broker
-from ._selectors import ManifestError, Selector, selectors_for
+from ._selectors import ManifestError, Selector, selectors_for, unsubscribed_routes
 from .gcf import gcf_commands
 from .knative import (
     DEFAULT_BROKER,
@@ -34,7 +34,7 @@ from .knative import (
     knative_manifests,
 )
 from .openfaas import DEFAULT_GATEWAY, openfaas_stack
-from .sam import DEFAULT_EVENT_BUS, event_pattern, rule_arn_subjects, sam_template
+from .sam import DEFAULT_EVENT_BUS, event_pattern, rule_arn_subjects, rule_arn_types, sam_template
 
 if TYPE_CHECKING:
     from .._router import Router
@@ -58,8 +58,10 @@ __all__ = [
     "openfaas_stack",
     "platform_for",
     "rule_arn_subjects",
+    "rule_arn_types",
     "sam_template",
     "selectors_for",
+    "unsubscribed_routes",
 ]
 
 # eventProcessor.type (and the CLI's --target spellings) -> platform

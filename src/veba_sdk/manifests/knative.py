@@ -8,6 +8,14 @@ attributes exactly as the producer sends them:
 * VSphereSource (``producer="vsphere-source"``): ``type`` is ``com.vmware.vsphere.<name>.v0``
   and the category is in the ``eventclass`` extension.
 
+Horizon routes (``"horizon.VLSI_USERLOGGEDIN_REST"``) get one Trigger per Horizon producer,
+on the ``type`` each sends: ``com.vmware.event.router/horizon.<lower-cased type>.v0`` (the
+event router's Horizon provider, v0.7+) and ``com.vmware.horizon.<lower-cased type>.v0`` (the
+appliance's HorizonSource, v0.8+). Which one runs is not in the inputs (a v0.8 appliance's
+RouterConfig is its webhook router's), and the two never share a type, so both are subscribed
+and no event is delivered twice. Type routes (``on_type("com.example.*")``) filter on
+``type`` as given.
+
 Exact names use the legacy ``filter.attributes`` (every Knative release understands it); globs
 and exclusions need the ``filters`` dialects (``exact``/``prefix``/``suffix``/``all``/``any``/
 ``not``; GA since Knative Eventing 1.15, behind the ``new-trigger-filters`` flag before).
@@ -31,7 +39,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._selectors import ManifestError, Selector, disjoint, selectors_for
+from ._selectors import (
+    HORIZON_PRODUCERS,
+    ManifestError,
+    Selector,
+    disjoint,
+    horizon_type,
+    names_may_overlap,
+    selectors_for,
+)
 
 if TYPE_CHECKING:
     from .._router import Router
@@ -179,10 +195,21 @@ def _glob_items(attribute: str, pattern: str) -> list[Item]:
 def filter_items(selector: Selector, producer: str) -> list[Item]:
     """The ``filters`` items (ANDed) selecting exactly the events of ``selector``.
 
+    ``producer`` is who sends them: for vCenter selectors ``router`` or ``vsphere-source``, for
+    Horizon selectors ``router`` or ``horizon-source``; type selectors ignore it.
+
     Raises:
         ManifestError: a glob Knative filters cannot express, or an unknown producer.
     """
     items: list[Item] = []
+    if selector.kind == "type":
+        assert selector.name is not None
+        if selector.glob:
+            return _glob_items("type", selector.name)
+        return [{"exact": {"type": selector.name}}]
+    if selector.kind == "horizon":
+        wanted = horizon_type(selector, producer)
+        return _glob_items("type", wanted) if selector.glob else [{"exact": {"type": wanted}}]
     if producer == "router":
         if selector.categories is not None:
             types = [ROUTER_TYPE_PREFIX + c for c in selector.categories]
@@ -284,6 +311,42 @@ def service_manifest(
     }
 
 
+def _variants(selector: Selector, producer: str) -> tuple[str, ...]:
+    """The producers whose events a selector's Triggers filter: both Horizon producers for a
+    Horizon selector, else the vCenter producer."""
+    return HORIZON_PRODUCERS if selector.kind == "horizon" else (producer,)
+
+
+def _rule_types(selector: Selector, variant: str) -> list[tuple[str, bool]]:
+    """The CloudEvent types (or globs) one Trigger's events may carry."""
+    if selector.kind == "horizon":
+        return [(horizon_type(selector, variant), selector.glob)]
+    return selector.ce_types()
+
+
+def _rules_may_overlap(first: Selector, first_variant: str, other: Selector, variant: str) -> bool:
+    """Whether two Triggers of selectors that may overlap may both select one event (a Horizon
+    producer's Trigger never overlaps the other producer's)."""
+    if first.kind == other.kind == "vcenter" or first.everything or other.everything:
+        return True
+    return any(
+        names_may_overlap(a, a_glob, b, b_glob)
+        for a, a_glob in _rule_types(first, first_variant)
+        for b, b_glob in _rule_types(other, variant)
+    )
+
+
+def _rule_label(selector: Selector, variant: str) -> str:
+    return f"{selector.label} {variant}" if selector.kind == "horizon" else selector.label
+
+
+def _annotations(selector: Selector, variant: str) -> dict[str, str]:
+    annotations = {"veba-sdk/subscription": selector.label}
+    if selector.kind == "horizon":
+        annotations["veba-sdk/horizon-producer"] = variant
+    return annotations
+
+
 def knative_manifests(
     router: Router,
     *,
@@ -314,11 +377,21 @@ def knative_manifests(
     delivery_spec = delivery.spec() if delivery is not None else None
     selectors = selectors_for(router)
     docs: list[dict[str, Any]] = [service_manifest(name, image, namespace=namespace, env=env)]
-    names = trigger_names(name, [s.label for s in selectors])
-    for (selector, earlier), trigger_name in zip(disjoint(selectors), names, strict=True):
+    rules = [
+        (selector, variant, earlier)
+        for selector, earlier in disjoint(selectors)
+        for variant in _variants(selector, producer)
+    ]
+    names = trigger_names(name, [_rule_label(s, v) for s, v, _ in rules])
+    for (selector, variant, earlier), trigger_name in zip(rules, names, strict=True):
         spec: dict[str, Any] = {"broker": broker}
-        items = filter_items(selector, producer)
-        exclusions = [{"not": _conjunction(filter_items(e, producer))} for e in earlier]
+        items = filter_items(selector, variant)
+        exclusions = [
+            {"not": _conjunction(filter_items(other, other_variant))}
+            for other in earlier
+            for other_variant in _variants(other, producer)
+            if _rules_may_overlap(selector, variant, other, other_variant)
+        ]
         keys = [next(iter(item["exact"])) for item in items if "exact" in item]
         if not exclusions and len(keys) == len(items) and len(set(keys)) == len(keys):
             if items:
@@ -340,7 +413,7 @@ def knative_manifests(
                     "name": trigger_name,
                     "namespace": namespace,
                     "labels": {"app.kubernetes.io/managed-by": "veba-sdk"},
-                    "annotations": {"veba-sdk/subscription": selector.label},
+                    "annotations": _annotations(selector, variant),
                 },
                 "spec": spec,
             }

@@ -4,13 +4,18 @@ VEBA's OpenFaaS processor invokes every function whose ``topic`` annotation name
 the class name, or the EventEx/ExtendedEvent type id, compared exactly (a comma-separated list
 subscribes to several). Topics cannot carry globs or categories, so a route on a type-id glob
 or on every EventEx cannot be expressed and is reported rather than silently dropped.
+
+Horizon and type routes are left out (:func:`~._selectors.unsubscribed_routes` says why): the
+router's Horizon events have no subject, so their topic is empty and reaches no function (the
+connector-sdk ignores empty topics), and a webhook event's topic is the subject its sender set,
+which a type route does not name.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._selectors import ManifestError, selectors_for
+from ._selectors import ManifestError, subscribable
 
 if TYPE_CHECKING:
     from .._router import Router
@@ -24,10 +29,11 @@ def topics(router: Router) -> list[str]:
     """The exact event names the router subscribes to, sorted.
 
     Raises:
-        ManifestError: a catch-all, a type-id glob or a whole category (not expressible).
+        ManifestError: a catch-all, a type-id glob or a whole category (not expressible), or
+            only Horizon and type routes (not deliverable).
     """
     names: list[str] = []
-    for selector in selectors_for(router):
+    for selector in subscribable(router, "openfaas"):
         if selector.everything:
             raise ManifestError(
                 "OpenFaaS topics are exact event names: a catch-all route ('*' or a default "

@@ -9,6 +9,11 @@ structured CloudEvent. The function's ``EventBridgeRule`` sits on that bus (the 
 ``EventBusName`` Parameter) and selects exactly the subscribed events: names in
 ``detail-type``, type-id globs as ``prefix``/``suffix``/``wildcard`` matchers, whole
 categories by ``detail.type``, alternatives under ``$or``.
+
+Type routes (``on_type("com.example.*")``) select ``detail.type``, the CloudEvent type; a
+webhook event gets through only with a subject, which the router puts in ``DetailType`` and
+EventBridge requires. Horizon routes are left out (:func:`~._selectors.unsubscribed_routes`):
+the router's Horizon events have no subject, so EventBridge refuses their entries.
 """
 
 from __future__ import annotations
@@ -16,12 +21,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ._selectors import ManifestError, Selector, selectors_for
+from ._selectors import ManifestError, Selector, selectors_for, subscribable
 
 if TYPE_CHECKING:
     from .._router import Router
 
-__all__ = ["DEFAULT_EVENT_BUS", "event_pattern", "rule_arn_subjects", "sam_template"]
+__all__ = [
+    "DEFAULT_EVENT_BUS",
+    "event_pattern",
+    "rule_arn_subjects",
+    "rule_arn_types",
+    "sam_template",
+]
 
 ROUTER_TYPE_PREFIX = "com.vmware.event.router/"
 #: The bus when no RouterConfig names one: the ``eventBus`` of VEBA's example configs.
@@ -46,18 +57,27 @@ def _name_matcher(selector: Selector) -> Any:
     return {"wildcard": name}
 
 
+def _sorted_matchers(matchers: list[Any]) -> list[Any]:
+    names = sorted({m for m in matchers if isinstance(m, str)})
+    return names + sorted((m for m in matchers if not isinstance(m, str)), key=json.dumps)
+
+
 def event_pattern(router: Router) -> dict[str, Any]:
     """The EventBridge event pattern selecting exactly the router's events.
 
     Raises:
-        ManifestError: a glob EventBridge cannot express.
+        ManifestError: a glob EventBridge cannot express, or only routes it cannot deliver.
     """
-    selectors = selectors_for(router)
+    selectors = subscribable(router, "lambda")
     if any(s.everything for s in selectors):
         return {"detail-type": [{"exists": True}]}
     plain: list[Any] = []
+    types: list[Any] = []
     branches: list[dict[str, Any]] = []
     for selector in selectors:
+        if selector.kind == "type":
+            types.append(_name_matcher(selector))
+            continue
         # Class events arrive as category "event" with their class name: the name says it all.
         only_name = selector.categories is None or selector.categories == ("event",)
         if only_name and selector.name is not None:
@@ -69,10 +89,10 @@ def event_pattern(router: Router) -> dict[str, Any]:
         if selector.categories is not None:
             branch["detail"] = {"type": [ROUTER_TYPE_PREFIX + c for c in selector.categories]}
         branches.append(branch)
+    if types:
+        branches.append({"detail": {"type": _sorted_matchers(types)}})
     if plain:
-        names = sorted(m for m in plain if isinstance(m, str))
-        matchers = sorted((m for m in plain if not isinstance(m, str)), key=json.dumps)
-        branches.insert(0, {"detail-type": names + matchers})
+        branches.insert(0, {"detail-type": _sorted_matchers(plain)})
     if len(branches) == 1:
         return branches[0]
     return {"$or": branches}
@@ -83,16 +103,25 @@ def rule_arn_subjects(router: Router) -> tuple[list[str], list[str]]:
 
     The event router forwards an event only when its subject is one of those strings exactly,
     so ``(names, patterns)``: the exact names to list, and the routes (globs, whole categories,
-    catch-alls) whose events must each be listed by their full name.
+    catch-alls) whose events must each be listed by their full name. Type routes are in neither
+    (:func:`rule_arn_types`).
     """
     names: set[str] = set()
     patterns: list[str] = []
-    for selector in selectors_for(router):
+    for selector in subscribable(router, "lambda"):
+        if selector.kind == "type":
+            continue
         if selector.name is not None and not selector.glob:
             names.add(selector.name)
         else:
             patterns.append(selector.label)
     return sorted(names), patterns
+
+
+def rule_arn_types(router: Router) -> list[str]:
+    """The CloudEvent types (or globs) of the type routes, which the ``ruleARN`` rule must let
+    through in ``detail.type`` (the router matches the rule against ``{"detail": event}``)."""
+    return [s.label for s in selectors_for(router) if s.kind == "type"]
 
 
 def _logical_id(name: str) -> str:
