@@ -37,13 +37,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._errors import InvalidEvent
 from ..events import Envelope, from_cloudevent, is_event_class
 from ..events._codec import loads_json
 from ..events._http import _structured_parts
+from ..logging import one_line
 from ..logging import setup as setup_logging
+
+if TYPE_CHECKING:
+    from ..metrics import EMFMetrics
 
 __all__ = ["LambdaContext", "LambdaHandler", "handler"]
 
@@ -203,7 +207,7 @@ def _is_fifo(record: Mapping[str, Any]) -> bool:
 # -- the handler ---------------------------------------------------------------------------------
 
 
-def handler(router: _Router) -> LambdaHandler:
+def handler(router: _Router, *, metrics: bool | EMFMetrics = False) -> LambdaHandler:
     """A Lambda entry point that dispatches VEBA's EventBridge events to ``router``.
 
     Example (``app.py``; set the function's handler to ``app.lambda_handler``)::
@@ -216,6 +220,12 @@ def handler(router: _Router) -> LambdaHandler:
 
         lambda_handler = handler(router)
 
+    Args:
+        router: the router whose handlers serve the events.
+        metrics: ``True`` (or an :class:`~veba_sdk.metrics.EMFMetrics`) prints CloudWatch
+            Embedded Metric Format lines for every event (:mod:`veba_sdk.metrics`; standard
+            library only, like this module).
+
     Returns:
         ``lambda_handler(event, context)``. For an EventBridge (or direct) invocation it
         returns the first ``dict`` a handler returned, else ``None``; for an SQS batch it
@@ -226,12 +236,18 @@ def handler(router: _Router) -> LambdaHandler:
         HandlerError: a handler raised (the other handlers still ran).
     """
     setup_logging()
+    if metrics:
+        from ..metrics._emf import EMFMetrics
+
+        (EMFMetrics() if metrics is True else metrics).observe(router)  # type: ignore[arg-type]
 
     def dispatch_one(event: Any, context: LambdaContext | None) -> dict[str, Any] | None:
         envelope = decode_event(event)
         result = router.dispatch(envelope, platform_context=context)
         if not result.matched:
-            logger.debug("no handler for event %s (id %s)", envelope.name, envelope.id)
+            logger.debug(
+                "no handler for event %s (id %s)", one_line(envelope.name), one_line(envelope.id)
+            )
         result.raise_for_failure()
         for value in result.values:
             if isinstance(value, dict):
@@ -246,7 +262,11 @@ def handler(router: _Router) -> LambdaHandler:
                 body = record.get("body")
                 envelope = decode_event(body if body is not None else "")
             except InvalidEvent as exc:
-                logger.error("SQS message %s is no vCenter event: %s", message_id, exc.reason)
+                logger.error(
+                    "SQS message %s is no vCenter event: %s",
+                    one_line(str(message_id)),
+                    one_line(exc.reason),
+                )
                 failed = True
             else:
                 result = router.dispatch(envelope, platform_context=context)
@@ -254,9 +274,9 @@ def handler(router: _Router) -> LambdaHandler:
                 if failed:
                     logger.error(
                         "SQS message %s: event %s (id %s) failed in %s",
-                        message_id,
-                        envelope.name,
-                        envelope.id,
+                        one_line(str(message_id)),
+                        one_line(envelope.name),
+                        one_line(envelope.id),
                         ", ".join(name for name, _ in result.failed),
                     )
             if failed:

@@ -18,7 +18,7 @@ to its channel; it is sent in binary mode unless ``reply_mode="structured"``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import InvalidEvent
 from .._router import Router
@@ -30,6 +30,9 @@ from . import _http_common as http
 from ._auth import environ_headers, refused, refused_async, resolve
 from ._gc import DEFAULT_YOUNG_THRESHOLD, YoungThreshold
 from ._http_common import DEFAULT_MAX_BODY, Response
+
+if TYPE_CHECKING:
+    from ..metrics import PrometheusMetrics
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -259,6 +262,7 @@ def asgi(
     reply_mode: str = "binary",
     gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
     auth: Authenticator | None = None,
+    metrics: bool | PrometheusMetrics = False,
 ) -> ASGIApp:
     """The router as an ASGI 3 app for Knative (``uvicorn module:app``).
 
@@ -275,14 +279,29 @@ def asgi(
             identity, ``BasicAuth``, ``HMACAuth``); ``None`` reads ``VEBA_AUTH``, and with
             that unset every caller is served. Refused requests get 401/403 before their
             body is read (HMAC: before it is decoded).
+        metrics: ``True`` (or a :class:`~veba_sdk.metrics.PrometheusMetrics`) counts the
+            router's events and serves them on ``GET /metrics``, which ``auth`` does not
+            guard (see :mod:`veba_sdk.metrics`).
 
     The app answers ``POST`` with a CloudEvent (binary, structured or a
     ``application/cloudevents-batch+json`` batch, each of whose events is dispatched), serves
     ``/health/liveness`` and ``/health/readiness``, and supports the lifespan protocol.
     """
-    app = ASGIApp(
-        router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold, auth=auth
-    )
+    if metrics:
+        from ..metrics._http import MeteredASGIApp
+
+        app: ASGIApp = MeteredASGIApp(
+            router,
+            metrics=metrics,
+            max_body=max_body,
+            reply_mode=reply_mode,
+            gc_threshold=gc_threshold,
+            auth=auth,
+        )
+    else:
+        app = ASGIApp(
+            router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold, auth=auth
+        )
     setup_logging()
     return app
 
@@ -397,13 +416,26 @@ def wsgi(
     max_body: int = DEFAULT_MAX_BODY,
     reply_mode: str = "binary",
     auth: Authenticator | None = None,
+    metrics: bool | PrometheusMetrics = False,
 ) -> WSGIApp:
     """The router as a WSGI app (``gunicorn module:app``), with the same behaviour as :func:`asgi`.
 
     Handlers run in the server's worker; ``async def`` handlers on a private per-thread loop.
-    ``auth`` is as for :func:`asgi`.
+    ``auth`` is as for :func:`asgi`, and ``metrics`` (each gunicorn worker process counts
+    its own events: run one worker, or see :mod:`veba_sdk.metrics`).
     """
-    app = WSGIApp(router, max_body=max_body, reply_mode=reply_mode, auth=auth)
+    if metrics:
+        from ..metrics._http import MeteredWSGIApp
+
+        app: WSGIApp = MeteredWSGIApp(
+            router,
+            metrics=metrics,
+            max_body=max_body,
+            reply_mode=reply_mode,
+            auth=auth,
+        )
+    else:
+        app = WSGIApp(router, max_body=max_body, reply_mode=reply_mode, auth=auth)
     setup_logging()
     return app
 
@@ -492,6 +524,7 @@ def new(
     reply_mode: str = "binary",
     gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
     auth: Authenticator | None = None,
+    metrics: bool | PrometheusMetrics = False,
 ) -> FuncFunction:
     """The entry point of a Knative ``func`` Python function (func-python).
 
@@ -503,7 +536,8 @@ def new(
 
     To serve another router, define ``def new(): return knative.new(my_router)``.
     ``max_body``, ``reply_mode``, ``gc_threshold`` and ``auth`` are as for :func:`asgi` (the
-    threshold is applied by ``start`` and put back by ``stop``).
+    threshold is applied by ``start`` and put back by ``stop``). With ``metrics``,
+    ``GET /metrics`` reaches ``handle`` under func-python's HTTP middleware.
     """
     if router is None:
         from .. import router as default_router
@@ -512,5 +546,14 @@ def new(
     function = FuncFunction(
         router, max_body=max_body, reply_mode=reply_mode, gc_threshold=gc_threshold, auth=auth
     )
+    if metrics:
+        function.app = asgi(
+            router,
+            max_body=max_body,
+            reply_mode=reply_mode,
+            gc_threshold=gc_threshold,
+            auth=auth,
+            metrics=metrics,
+        )
     setup_logging()
     return function

@@ -30,15 +30,19 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import HandlerError
 from .._router import Router
 from ..auth import Authenticator
+from ..logging import one_line
 from ..logging import setup as setup_logging
 from . import _http_common as http
 from ._auth import environ_headers, refused, resolve
 from ._http_common import DEFAULT_MAX_BODY, Response
+
+if TYPE_CHECKING:
+    from ..metrics import PrometheusMetrics
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -150,7 +154,11 @@ def _respond(
 
 
 def handler(
-    router: Router, *, max_body: int = DEFAULT_MAX_BODY, auth: Authenticator | None = None
+    router: Router,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    auth: Authenticator | None = None,
+    metrics: bool | PrometheusMetrics = False,
 ) -> PythonHttpHandle:
     """``handle(event, context)`` for OpenFaaS's python3-http (and python3-http-debian) template.
 
@@ -160,12 +168,18 @@ def handler(
         auth: who may send events (:mod:`veba_sdk.auth`): the gateway leaves
             ``/function/<name>`` open, so set ``BasicAuth`` or ``HMACAuth`` where anything but
             VEBA can reach it. ``None`` reads ``VEBA_AUTH``; unset, every caller is served.
+        metrics: ``True`` (or a :class:`~veba_sdk.metrics.PrometheusMetrics`) counts the
+            router's events and answers ``GET /metrics`` with them (:mod:`veba_sdk.metrics`).
 
     Returns:
         a function answering ``{"statusCode": int, "body": str, "headers": dict}`` by the
         status policy: 400 for undecodable input (VEBA does not retry it), 500 when a handler
         raised (VEBA retries), 204/200 otherwise.
     """
+    if metrics:
+        from ..metrics._http import metered_openfaas
+
+        return metered_openfaas(router, metrics, max_body=max_body, auth=auth)
     http.check_options(max_body, "structured")
     checker = resolve(auth)
     setup_logging()
@@ -252,7 +266,7 @@ def classic_handler(
         if response.status >= 500:
             raise HandlerError(text.strip())
         if response.status >= 400:
-            logger.warning("rejected request: %s %s", response.status, text.strip())
+            logger.warning("rejected request: %s %s", response.status, one_line(text.strip()))
             return f"{response.status} {text}"
         return text
 

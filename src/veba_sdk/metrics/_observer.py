@@ -1,0 +1,50 @@
+"""What both metric sinks share: the outcomes of one dispatched event, per handler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from .._router import DuplicateInProgress
+
+if TYPE_CHECKING:
+    from .._router import DispatchResult, Router
+
+__all__ = ["NO_HANDLER", "OUTCOMES", "outcomes"]
+
+#: The ``handler`` label of an event no handler matched.
+NO_HANDLER = "(none)"
+#: Every value of the ``outcome`` label.
+OUTCOMES = ("ok", "failed", "duplicate", "no_match")
+
+
+def outcomes(router: Router, result: DispatchResult) -> Iterator[tuple[str, str]]:
+    """``(handler, outcome)`` pairs for one dispatched event.
+
+    * a handler that returned: ``ok``; one that raised (or whose ``where`` filter raised):
+      ``failed``;
+    * a redelivery the idempotency store refused (handled already, or being handled
+      elsewhere right now): ``duplicate`` for each handler that would have run;
+    * no route selected it: ``no_match``, with the handler ``"(none)"``.
+    """
+    in_progress = False
+    for name, exc in result.failed:
+        if isinstance(exc, DuplicateInProgress):
+            in_progress = True
+        else:
+            yield name, "failed"
+    if result.duplicate or in_progress:
+        envelope = result.envelope
+        routes = router.handlers_for(
+            envelope.name,
+            envelope.category,
+            type(envelope.event).__name__,
+            str(envelope.attributes.get("type", "")),
+        )
+        for route in routes:
+            yield route.name, "duplicate"
+        return
+    for name in result.ran:
+        yield name, "ok"
+    if not result.matched:
+        yield NO_HANDLER, "no_match"
