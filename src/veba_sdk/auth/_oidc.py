@@ -132,7 +132,7 @@ class OIDCAuth:
         self.fetches = 0  # how many times the keys were fetched (for metrics and tests)
         self._keys: dict[str, Any] = {}
         self._fetched_at: float | None = None
-        self._last_attempt = float("-inf")
+        self._failed_at = float("-inf")
         self._lock = threading.Lock()
         self._challenge = ("WWW-Authenticate", 'Bearer realm="veba"')
 
@@ -244,18 +244,18 @@ class OIDCAuth:
         return self._lookup(kid)
 
     def _decide(self, kid: str | None) -> Any:
-        """The key, ``None`` (unknown and fetched recently), or :data:`_NEED_KEYS`."""
+        """The key, ``None`` (unknown, and fetched or tried too recently), or
+        :data:`_NEED_KEYS`."""
         now = time.monotonic()
         fetched_at = self._fetched_at
-        fresh = fetched_at is not None and now - fetched_at < self.cache_seconds
-        if fresh:
+        if fetched_at is not None and now - fetched_at < self.cache_seconds:
             key = self._lookup(kid)
-            if key is not None:
+            if key is not None or now - fetched_at < self.min_refresh:
                 return key
-        if now - self._last_attempt < self.min_refresh:
-            if fresh:
-                return None
-            raise _FetchError("the last fetch failed moments ago")
+        if now - self._failed_at < self.min_refresh:
+            if fetched_at is None:
+                raise _FetchError("the last fetch failed moments ago")
+            return self._lookup(kid)  # keep serving with the keys we have
         return _NEED_KEYS
 
     def _lookup(self, kid: str | None) -> Any:
@@ -265,7 +265,6 @@ class OIDCAuth:
         return self._keys.get(kid)
 
     def _refresh(self) -> None:
-        self._last_attempt = time.monotonic()
         url = self.jwks_url
         try:
             if url is None:
@@ -283,10 +282,9 @@ class OIDCAuth:
             keys = self._parse_jwks(jwks)
         except _FetchError as exc:
             logger.error("cannot fetch the OIDC signing keys: %s", exc)
-            if self._keys and self._fetched_at is not None:
-                # Keep serving with the keys we have rather than refusing every event.
-                self._fetched_at = time.monotonic() - self.cache_seconds + self.min_refresh
-                return
+            self._failed_at = time.monotonic()
+            if self._keys:
+                return  # keep serving with the keys we have rather than refusing every event
             raise
         self._keys = keys
         self._fetched_at = time.monotonic()
