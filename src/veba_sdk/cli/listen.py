@@ -6,7 +6,8 @@ SIGTERM/SIGINT. With MODULE, events are dispatched in-process to ``MODULE.router
 router sends them: ``knative`` (``destination.uri``, or a Broker's ingress URL given with
 ``--target``), ``openfaas`` or ``aws_event_bridge``. ``--target URL`` POSTs CloudEvents there
 instead. The ``metricsProvider`` serves ``/stats`` and ``/metrics`` meanwhile
-(``--no-metrics`` to not). Also runnable as ``python -m veba_sdk.source``.
+(``--no-metrics`` to not); ``--viewer`` serves the live event viewer on 127.0.0.1 at
+``--viewer-port``. Also runnable as ``python -m veba_sdk.source``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ __all__ = ["command"]
     is_flag=True,
     help="Do not serve the metricsProvider's /stats and /metrics on its bindAddress.",
 )
+@click.option(
+    "--viewer",
+    is_flag=True,
+    help="Serve the live event viewer on 127.0.0.1:--viewer-port: each event, its delivery "
+    "(or, with MODULE, its handlers) and their outcome.",
+)
+@click.option(
+    "--viewer-port", type=click.IntRange(0, 65535), default=8089, show_default=True
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def command(
     config_path: str,
@@ -58,6 +68,8 @@ def command(
     poll_interval: float,
     no_metrics: bool,
     verbose: bool,
+    viewer: bool = False,
+    viewer_port: int = 8089,
 ) -> None:
     """Stream vCenter events from the RouterConfig's vcenter provider to its eventProcessor
     (openfaas, aws_event_bridge, knative) or to MODULE's router, as VEBA's event router."""
@@ -71,6 +83,7 @@ def command(
     from veba_sdk.source import HttpTarget, SourceError, router_target, run_from_config
     from veba_sdk.source.checkpoint import CheckpointError
 
+    viewer_server = None
     try:
         config = load_config(config_path)
         if isinstance(config, VSphereSource):
@@ -85,13 +98,17 @@ def command(
             why = "--producer says so"
         say(f"delivering events in the {producer} producer's shape: {why}")
         deliver: Any = None
+        router = None
         if module:
-            deliver = router_target(load_router(module))
+            router = load_router(module)
+            deliver = router_target(router)
         elif target:
             knative = config.event_processor.knative
             mode = encoding or (knative.encoding if knative else "binary")
             insecure = bool(knative and knative.insecure_ssl)
             deliver = HttpTarget(target, encoding=mode, verify=not insecure)
+        if viewer:
+            viewer_server, deliver = _start_viewer(config, deliver, router, viewer_port)
         source = run_from_config(
             config,
             deliver,
@@ -102,7 +119,30 @@ def command(
         )
     except (ConfigError, SourceError, CheckpointError) as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        if viewer_server is not None:
+            viewer_server.close()
     click.echo(f"stopped after {source.delivered} events", err=True)
+
+
+def _start_viewer(config: Any, deliver: Any, router: Any, port: int) -> tuple[Any, Any]:
+    """The viewer's server, started, and the target to deliver to: the router's (which the
+    viewer observes) or the processor's, wrapped so each delivery is shown."""
+    from veba_sdk.source import processor_target
+    from veba_sdk.viewer import EventFeed, ObservedTarget, ViewerObserver, ViewerServer
+
+    feed = EventFeed()
+    if router is not None:
+        router.add_observer(ViewerObserver(feed))
+    else:
+        deliver = ObservedTarget(deliver or processor_target(config), feed)
+    server = ViewerServer(feed, "127.0.0.1", port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(f"--viewer-port {port}: {exc}") from None
+    say(f"event viewer on http://127.0.0.1:{server.port}/")
+    return server, deliver
 
 
 command.name = "listen"
