@@ -22,6 +22,7 @@ fi
 .venv/bin/python scripts/generate_events.py --check
 .venv/bin/python scripts/generate_event_docs.py --check
 .venv/bin/python scripts/generate_eventex_catalogue.py --check
+.venv/bin/python scripts/generate_sync_vrops.py --check
 status=0
 # cloudevents 2.x first: it also builds the func-python environment the 1.x run serves from.
 # The kits' images, source deploys and SAM build do not depend on the runner's cloudevents:

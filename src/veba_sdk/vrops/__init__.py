@@ -16,7 +16,6 @@ with _needs_extra("vrops", "veba_sdk.vrops"):
 
 from veba_sdk.vrops._async_client import AsyncVropsClient
 from veba_sdk.vrops._auth import VropsTokenAuth
-from veba_sdk.vrops._base import RetryPolicy, settings_from_env
 from veba_sdk.vrops._client import VropsClient
 from veba_sdk.vrops._errors import AmbiguousResource, VropsAuthError, VropsError, VropsNotFound
 from veba_sdk.vrops._models import (
@@ -29,6 +28,8 @@ from veba_sdk.vrops._models import (
     Resource,
     ResourceState,
 )
+from veba_sdk.vrops._retry import RetryPolicy
+from veba_sdk.vrops._settings import settings_from_env
 
 __all__ = [
     "MAINTENANCE_STATES",

@@ -1,73 +1,45 @@
-"""The asynchronous vROps client: the twin of :mod:`._client`, sharing its base."""
+"""The asynchronous vROps client, and the source of the synchronous one.
+
+``_client.py`` (:class:`VropsClient`) is generated from this file by
+``scripts/generate_sync_vrops.py`` (``async def`` -> ``def``, ``await`` dropped,
+``AsyncVropsClient`` -> ``VropsClient`` ...); CI runs it with ``--check``. Edit
+this file, then run the script. Everything that does no I/O lives once in
+:class:`~veba_sdk.vrops._core.ClientCore` and the flows it yields.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import types
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import stamina
 
-from veba_sdk.vrops._base import (
-    Call,
-    Flow,
-    ResourceQuery,
-    alert_query_body,
-    log,
-    next_page,
-    parse_alerts,
-    parse_resources,
-)
-from veba_sdk.vrops._client import _ClientBase
+from veba_sdk.vrops._call import Call, Flow, log
+from veba_sdk.vrops._client_base import _ClientBase
 from veba_sdk.vrops._errors import VropsError
 from veba_sdk.vrops._models import Alert, AlertNote, NodeStatus, Resource, ResourceState
-from veba_sdk.vrops._shared import SharedOverride, shared_clients
+from veba_sdk.vrops._requests import ResourceQuery, alert_query_body
+from veba_sdk.vrops._responses import next_page, parse_alerts, parse_resources
+from veba_sdk.vrops._shared import AsyncSharing
 
 __all__ = ["AsyncVropsClient"]
 
 T = TypeVar("T")
 
 
-class AsyncVropsClient(_ClientBase[httpx.AsyncClient]):
+class AsyncVropsClient(AsyncSharing, _ClientBase[httpx.AsyncClient]):
     """The asyncio twin of :class:`VropsClient`; the same methods, awaited.
 
     Share one instance per event loop (the token auth itself may be shared across loops and
-    threads). Arguments: see :class:`~veba_sdk.vrops._client._ClientBase`.
+    threads). Arguments: see
+    :class:`~veba_sdk.vrops._client_base._ClientBase` (``host``, ``username``, ``password``,
+    ``verify``, ``timeout``, ``retry``, ``cache_host_ids``, ``transport`` ...).
     """
 
     _http_class = httpx.AsyncClient
-
-    # -- the process-wide client -------------------------------------------------
-
-    @classmethod
-    def shared(cls, **options: Any) -> AsyncVropsClient:
-        """The client of the running event loop, made from the environment on its first call.
-
-        Call it inside ``async def`` handlers (an ``httpx.AsyncClient``'s connections belong
-        to one loop, so each running loop gets its own client, made once under a lock; under
-        uvicorn that is one client for the process). Importing the handler module needs no
-        vROps settings. ``options`` go to :meth:`from_env` when a client is made; a later call
-        giving options must give the same ones. The test kit's ``vrops_client`` fixture (or
-        :meth:`set_shared`) makes it answer a client on ``FakeVrops``, whatever the loop.
-
-        Raises:
-            RuntimeError: no event loop is running.
-            VropsError: the environment has no vROps settings.
-            ValueError: ``options`` differ from those the shared client was made with.
-        """
-        return shared_clients(cls, per_loop=True).get(options)
-
-    @classmethod
-    def set_shared(cls, client: AsyncVropsClient | None) -> SharedOverride:
-        """Make :meth:`shared` answer ``client`` on every loop (tests, a hand-built client).
-
-        ``None`` forgets the override and the clients made from the environment (they are not
-        closed: that needs their loop; ``await client.aclose()`` them there if it matters).
-        Used as a context manager, leaving the block puts back what :meth:`shared` answered.
-        """
-        return shared_clients(cls, per_loop=True).replace(client)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -232,7 +204,8 @@ class AsyncVropsClient(_ClientBase[httpx.AsyncClient]):
 
     async def maintenance_state(self, resource_id: str) -> ResourceState:
         """The resource's state: ``STARTED``, ``MAINTAINED``, ``MAINTAINED_MANUAL`` ..."""
-        return (await self.get_resource(resource_id)).state
+        resource = await self.get_resource(resource_id)
+        return resource.state
 
     # -- maintenance -----------------------------------------------------------------
 

@@ -2,43 +2,40 @@
 
 The flow does no I/O of its own: it yields the token-acquire request, reads the
 answer, and yields the caller's request with ``Authorization: <scheme> <token>``.
-One token is shared by every thread and task using the object:
+Its logic is written once, in :meth:`VropsTokenAuth._steps`; the three entries
+httpx knows differ only in how they wait while another caller acquires:
 
-* ``sync_auth_flow`` serialises acquiring with a :class:`threading.Lock`;
-* ``async_auth_flow`` first queues tasks on an :class:`asyncio.Lock` of the
-  running loop (created lazily, one per loop, so the object works from several
-  loops), then takes the same thread lock without blocking the loop.
+* :meth:`~VropsTokenAuth.auth_flow` (driven by hand, or by httpx) blocks;
+* :meth:`~VropsTokenAuth.sync_auth_flow` is that flow with bodies read, as httpx's own;
+* :meth:`~VropsTokenAuth.async_auth_flow` awaits, never blocking the loop.
 
-Whoever gets the lock re-checks the token first, so a crowd of cold callers
-causes exactly one acquire. The token is renewed ahead of its ``validity``
-(epoch ms; ``expiresAt`` is never parsed). On a 401 the token is re-acquired
-once - unless another caller already did - and the request retried once;
-a second 401 is returned to the client, which raises :class:`VropsAuthError`.
+One token is shared by every thread, task and event loop using the object. A
+caller that needs a token and finds none boards the one acquire in flight (a
+:class:`_Flight`), or starts it: the others wait for it to land and look again,
+so a crowd of cold callers causes exactly one acquire, and no lock is ever held
+across a ``yield``. The token is renewed ahead of its ``validity`` (epoch ms;
+``expiresAt`` is never parsed). On a 401 the token is re-acquired once - unless
+another caller already did - and the request retried once; a second 401 is
+returned to the client, which raises :class:`VropsAuthError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
+import concurrent.futures
 import threading
 import time
-import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import TypeVar
 
 import attrs
 import httpx
 
-from veba_sdk.vrops._base import (
-    ACQUIRE_PATH,
-    DEFAULT_BASE_PATH,
-    RELEASE_PATH,
-    SCHEMES,
-    Redactor,
-    error_from_response,
-    json_body,
-)
+from veba_sdk.vrops._call import ACQUIRE_PATH, DEFAULT_BASE_PATH, RELEASE_PATH, SCHEMES, Scheme
 from veba_sdk.vrops._errors import VropsAuthError, VropsError
+from veba_sdk.vrops._redaction import Redactor
+from veba_sdk.vrops._responses import error_from_response, json_body
 
 __all__ = ["VropsTokenAuth"]
 
@@ -82,7 +79,7 @@ class VropsTokenAuth(httpx.Auth):
         password: str,
         auth_source: str | None = None,
         *,
-        scheme: str = "vRealizeOpsToken",
+        scheme: Scheme = "vRealizeOpsToken",
         base_path: str = DEFAULT_BASE_PATH,
         renew_before: float = 300.0,
         clock: Callable[[], float] = time.time,
@@ -100,11 +97,8 @@ class VropsTokenAuth(httpx.Auth):
         self._clock = clock
         self._token: _Token | None = None
         self._recent: collections.deque[str] = collections.deque(maxlen=8)
-        self._thread_lock = threading.Lock()
-        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._loop_locks_guard = threading.Lock()
+        self._flight: _Flight | None = None
+        self._flight_guard = threading.Lock()
         #: how many tokens this object acquired (for tests and metrics)
         self.acquire_count = 0
         self.redact = Redactor(self.secrets)
@@ -199,94 +193,146 @@ class VropsTokenAuth(httpx.Auth):
         current = self._token
         return current is None or current is used or not current.fresh(self._now_ms(), 0.0)
 
-    # -- flows -----------------------------------------------------------------
+    # -- the flow, written once ---------------------------------------------------
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Unlocked flow (for driving by hand); the clients use the locked twins below."""
-        token = self._fresh()
-        if token is None:
-            token = self._store((yield self.build_acquire_request(request)))
+    def _usable(self, rejected: _Token | None) -> _Token | None:
+        """The current token if it may be sent: fresh, and not the one just rejected."""
+        if rejected is None:
+            return self._fresh()
+        current = self._token
+        if current is not None and current is not rejected and current.fresh(self._now_ms(), 0.0):
+            return current
+        return None
+
+    def _board(self, rejected: _Token | None) -> tuple[_Token | None, _Flight, bool]:
+        """Under the guard: a token that became usable, or the acquire in flight to wait
+        for, or a new flight this caller leads (``True``)."""
+        with self._flight_guard:
+            token = self._usable(rejected)
+            flight = self._flight
+            if token is not None or flight is not None:
+                return token, flight or _LANDED, False
+            flight = self._flight = _Flight()
+            return None, flight, True
+
+    def _land(self, flight: _Flight) -> None:
+        with self._flight_guard:
+            if self._flight is flight:
+                self._flight = None
+        flight.land()
+
+    def _obtain(self, request: httpx.Request, rejected: _Token | None) -> _Steps[_Token]:
+        """A token to send: the current one, or one acquire shared with every caller."""
+        while True:
+            token = self._usable(rejected)
+            if token is None:
+                token, flight, leader = self._board(rejected)
+            if token is not None:
+                return token
+            if not leader:
+                yield flight  # the driver waits until it lands; then look again
+                continue
+            try:
+                if rejected is not None:
+                    self._token = None
+                return self._store((yield self.build_acquire_request(request)))
+            finally:
+                self._land(flight)
+
+    def _steps(self, request: httpx.Request) -> _Steps[None]:
+        """The whole flow: requests to send, and flights to wait for."""
+        token = yield from self._obtain(request, None)
         response = yield self._authorize(request, token)
         if response.status_code == 401:
-            if self._stale(token):
-                self._token = None
-                token = self._store((yield self.build_acquire_request(request)))
-            else:
-                token = self._token or token
+            token = yield from self._obtain(request, token)
             yield self._authorize(request, token)
+
+    # -- the entries httpx knows ----------------------------------------------------
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """The flow, yielding requests and receiving responses (drive it by hand with
+        ``next``/``send``); waits for another caller's acquire by blocking."""
+        steps = self._steps(request)
+        try:
+            step = next(steps)
+            while True:
+                if isinstance(step, _Flight):
+                    step.wait()
+                    step = next(steps)
+                else:
+                    step = steps.send((yield step))
+        except StopIteration:
+            return
+        finally:
+            steps.close()
 
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        """The flow for :class:`httpx.Client`; acquiring is serialised across threads."""
-        token = self._fresh()
-        if token is None:
-            with self._thread_lock:
-                token = self._fresh()
-                if token is None:
-                    response = yield self.build_acquire_request(request)
-                    response.read()
-                    token = self._store(response)
-        response = yield self._authorize(request, token)
-        if response.status_code != 401:
+        """The flow for :class:`httpx.Client`: :meth:`auth_flow` with bodies read."""
+        flow = self.auth_flow(request)
+        try:
+            sent = next(flow)
+            while True:
+                response = yield sent
+                response.read()
+                sent = flow.send(response)
+        except StopIteration:
             return
-        with self._thread_lock:
-            if self._stale(token):
-                self._token = None
-                acquired = yield self.build_acquire_request(request)
-                acquired.read()
-                token = self._store(acquired)
-            else:
-                token = self._token or token
-        yield self._authorize(request, token)
+        finally:
+            flow.close()
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """The flow for :class:`httpx.AsyncClient`; acquiring is serialised across tasks,
-        loops and threads."""
-        token = self._fresh()
-        if token is None:
-            async with self._async_lock():
-                token = self._fresh()
-                if token is None:
-                    response = yield self.build_acquire_request(request)
+        """The flow for :class:`httpx.AsyncClient`: waits for another caller's acquire by
+        awaiting it, so the loop is never blocked (from any loop or thread)."""
+        steps = self._steps(request)
+        try:
+            step = next(steps)
+            while True:
+                if isinstance(step, _Flight):
+                    await step.wait_async()
+                    step = next(steps)
+                else:
+                    response = yield step
                     await response.aread()
-                    token = self._store(response)
-        response = yield self._authorize(request, token)
-        if response.status_code != 401:
+                    step = steps.send(response)
+        except StopIteration:
             return
-        async with self._async_lock():
-            if self._stale(token):
-                self._token = None
-                acquired = yield self.build_acquire_request(request)
-                await acquired.aread()
-                token = self._store(acquired)
-            else:
-                token = self._token or token
-        yield self._authorize(request, token)
+        finally:
+            steps.close()
 
-    # -- locks -----------------------------------------------------------------
 
-    def _loop_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        with self._loop_locks_guard:
-            lock = self._loop_locks.get(loop)
-            if lock is None:
-                lock = self._loop_locks[loop] = asyncio.Lock()
-            return lock
+class _Flight:
+    """One token acquire in progress. Its leader lands it (acquired or not) when done;
+    the callers that boarded it wait, then look for the token again."""
 
-    @contextlib.asynccontextmanager
-    async def _async_lock(self) -> AsyncIterator[None]:
-        async with self._loop_lock():
-            # Other loops or sync threads may hold the thread lock; poll for it
-            # so the loop is never blocked (cancellation stays safe: we never
-            # wait inside a thread that could take the lock after we left).
-            delay = 0.001
-            while not self._thread_lock.acquire(blocking=False):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.05)
-            try:
-                yield
-            finally:
-                self._thread_lock.release()
+    __slots__ = ("_landed",)
+
+    def __init__(self) -> None:
+        self._landed: concurrent.futures.Future[None] = concurrent.futures.Future()
+        # Running: a waiter cancelled while awaiting it can never cancel it for the others.
+        self._landed.set_running_or_notify_cancel()
+
+    def land(self) -> None:
+        """Wake every waiter. Idempotent."""
+        if not self._landed.done():
+            self._landed.set_result(None)
+
+    def wait(self) -> None:
+        """Block until it lands."""
+        self._landed.result()
+
+    async def wait_async(self) -> None:
+        """Await its landing on the running loop (it may land in another thread)."""
+        await asyncio.wrap_future(self._landed)
+
+
+#: What :meth:`VropsTokenAuth._board` answers when a token is at hand: nothing to wait for.
+_LANDED = _Flight()
+_LANDED.land()
+
+T = TypeVar("T")
+#: The flow's steps: requests to send (answered with their response) or flights to wait for.
+_Steps = Generator["httpx.Request | _Flight", httpx.Response, T]

@@ -19,9 +19,9 @@ import threading
 import types
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-__all__ = ["SharedClients", "SharedOverride", "shared_clients"]
+__all__ = ["AsyncSharing", "SharedClients", "SharedOverride", "SyncSharing", "shared_clients"]
 
 C = TypeVar("C")
 
@@ -190,3 +190,82 @@ def shared_clients(
                 slots = SharedClients(cls.__name__, make, per_loop=per_loop, close=close)
                 type.__setattr__(cls, "_veba_shared", slots)
     return slots
+
+
+def _close(client: Any) -> None:
+    """How a shared sync client is closed at exit or when forgotten (releases its token)."""
+    client.close()
+
+
+class SyncSharing:
+    """``shared()`` and ``set_shared()`` of :class:`~veba_sdk.vrops.VropsClient`."""
+
+    @classmethod
+    def shared(cls, **options: Any) -> Self:
+        """The process-wide client, made from the environment on the first call.
+
+        Call it where the client is used (in the handler), not at import time, so importing
+        the handler module needs no vROps settings (``veba manifests``, tests)::
+
+            @on("EnteredMaintenanceModeEvent")
+            def mark(event, ctx):
+                vrops = VropsClient.shared()
+                vrops.mark_maintained(vrops.host_id(event.host.name))
+
+        Made once under a lock: one client and one token for every thread. ``options`` go to
+        :meth:`from_env` when the client is made (``cache_host_ids=True``); a later call that
+        gives options must give the same ones. A client closed by mistake (``with
+        VropsClient.shared() as ...``) is made again. The test kit's ``vrops_client`` fixture
+        (or :meth:`set_shared`) makes it answer a client on ``FakeVrops``.
+
+        Raises:
+            VropsError: the environment has no vROps settings (nothing is kept: the next call
+                tries again).
+            ValueError: ``options`` differ from those the shared client was made with.
+        """
+        return shared_clients(cls, close=_close).get(options)
+
+    @classmethod
+    def set_shared(cls, client: Self | None) -> SharedOverride:
+        """Make :meth:`shared` answer ``client`` (tests, or a client built by hand).
+
+        ``None`` forgets the override and closes the client made from the environment, so the
+        next :meth:`shared` reads the environment again. Takes effect at once; used as a
+        context manager, leaving the block puts back what :meth:`shared` answered before::
+
+            with VropsClient.set_shared(FakeVrops().client()):
+                ...
+        """
+        return shared_clients(cls, close=_close).replace(client)
+
+
+class AsyncSharing:
+    """``shared()`` and ``set_shared()`` of :class:`~veba_sdk.vrops.AsyncVropsClient`."""
+
+    @classmethod
+    def shared(cls, **options: Any) -> Self:
+        """The client of the running event loop, made from the environment on its first call.
+
+        Call it inside ``async def`` handlers (an ``httpx.AsyncClient``'s connections belong
+        to one loop, so each running loop gets its own client, made once under a lock; under
+        uvicorn that is one client for the process). Importing the handler module needs no
+        vROps settings. ``options`` go to :meth:`from_env` when a client is made; a later call
+        giving options must give the same ones. The test kit's ``vrops_client`` fixture (or
+        :meth:`set_shared`) makes it answer a client on ``FakeVrops``, whatever the loop.
+
+        Raises:
+            RuntimeError: no event loop is running.
+            VropsError: the environment has no vROps settings.
+            ValueError: ``options`` differ from those the shared client was made with.
+        """
+        return shared_clients(cls, per_loop=True).get(options)
+
+    @classmethod
+    def set_shared(cls, client: Self | None) -> SharedOverride:
+        """Make :meth:`shared` answer ``client`` on every loop (tests, a hand-built client).
+
+        ``None`` forgets the override and the clients made from the environment (they are not
+        closed: that needs their loop; ``await client.aclose()`` them there if it matters).
+        Used as a context manager, leaving the block puts back what :meth:`shared` answered.
+        """
+        return shared_clients(cls, per_loop=True).replace(client)

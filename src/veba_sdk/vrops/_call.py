@@ -1,0 +1,63 @@
+"""One HTTP call of the vROps API, and the flows that yield them.
+
+A :class:`Call` is relative to the base path (``/suite-api``); a :data:`Flow` is a generator
+that yields calls, receives each call's :class:`httpx.Response` (or has the call's
+:class:`~veba_sdk.vrops.VropsError` thrown in), and returns its result. Both clients drive
+the same flows; only sending differs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from typing import Any, Final, Literal, TypeVar
+
+import attrs
+import httpx
+
+__all__ = [
+    "ACQUIRE_PATH",
+    "DEFAULT_BASE_PATH",
+    "RELEASE_PATH",
+    "SCHEMES",
+    "Call",
+    "Flow",
+    "Scheme",
+    "log",
+]
+
+#: The logger of the vROps client (never given a secret).
+log = logging.getLogger("veba_sdk.vrops")
+
+T = TypeVar("T")
+
+DEFAULT_BASE_PATH: Final = "/suite-api"
+ACQUIRE_PATH: Final = "/api/auth/token/acquire"
+RELEASE_PATH: Final = "/api/auth/token/release"
+#: The ``Authorization`` schemes vROps accepts for a token: 8.x and 9.x, and 8.17 and later.
+Scheme = Literal["vRealizeOpsToken", "OpsToken"]
+SCHEMES: Final[tuple[Scheme, ...]] = ("vRealizeOpsToken", "OpsToken")
+
+#: A flow yields calls, receives responses, and returns its result.
+Flow = Generator["Call", httpx.Response, T]
+
+
+@attrs.frozen(kw_only=True)
+class Call:
+    """One HTTP call, relative to the base path (``/suite-api``)."""
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    json: Any = None
+    #: send with the token (``False`` for the unauthenticated node status call)
+    auth: bool = True
+    #: retry on 429/502/503/504 and connection errors
+    retry: bool = True
+    #: statuses that are answers rather than errors
+    ok: frozenset[int] = frozenset({200})
+
+    @property
+    def idempotent(self) -> bool:
+        """GET, PUT and DELETE may be repeated after a lost response."""
+        return self.method in {"GET", "PUT", "DELETE", "HEAD"}
