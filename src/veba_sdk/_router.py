@@ -885,14 +885,17 @@ def _record_failure(
 ) -> None:
     result.failed.append((route.name, exc))
     from ._context import logger
+    from .logging import one_line
 
+    # The name, the id and the exception's text can carry wire bytes: escaped, so a record
+    # stays one line under any logging configuration (issue 18, item 4).
     logger.error(
         "handler %s failed for event %s (id %s): %s: %s",
         route.name,
-        envelope.name,
-        envelope.attributes.get("id"),
+        one_line(envelope.name),
+        one_line(str(envelope.attributes.get("id"))),
         type(exc).__name__,
-        exc,
+        one_line(str(exc)),
         exc_info=exc,
     )
 

@@ -45,6 +45,7 @@ from ..events._http import (
     decode_http,
     decode_http_batch,
 )
+from ..logging import one_line
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
@@ -279,8 +280,8 @@ def dispatch_failure(envelope: Envelope, exc: Exception) -> Response:
 def internal_error(envelope: Envelope, exc: Exception) -> Response:
     logger.error(
         "dispatch failed for event %s (id %s): %s",
-        envelope.name,
-        envelope.attributes.get("id"),
+        one_line(envelope.name),
+        one_line(str(envelope.attributes.get("id"))),
         type(exc).__name__,
         exc_info=exc,
     )
