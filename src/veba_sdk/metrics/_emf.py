@@ -111,12 +111,16 @@ class EMFMetrics:
                 continue
             counts = dict.fromkeys(_HANDLER_COUNTS.values(), 0)
             counts[_HANDLER_COUNTS[outcome]] = 1
-            definitions: list[dict[str, str]] = list(_HANDLER_METRICS)
-            doc: dict[str, Any] = {"service": self.service, "handler": handler, **counts}
-            if handler in durations:
-                definitions.append(_DURATION)
+            ran = handler in durations
+            definitions = [*_HANDLER_METRICS, _DURATION] if ran else _HANDLER_METRICS
+            doc: dict[str, Any] = {
+                "_aws": self._metadata(timestamp_ms, ["service", "handler"], definitions),
+                "service": self.service,
+                "handler": handler,
+                **counts,
+            }
+            if ran:
                 doc["HandlerDuration"] = round(durations[handler] * 1000.0, 3)
-            doc["_aws"] = self._metadata(timestamp_ms, ["service", "handler"], definitions)
             doc.update(identity)
             docs.append(doc)
         return docs
