@@ -12,6 +12,7 @@ if ! command -v wrk >/dev/null 2>&1; then  # the HTTP load harness's smoke test 
   apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 \
     || { apt-get update >/dev/null && apt-get install -y --no-install-recommends wrk >/dev/null; }
 fi
+command -v redis-server >/dev/null 2>&1 || { apt-get install -y --no-install-recommends redis-server >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends redis-server >/dev/null; }; }  # tests/idempotency start their own
 if ! command -v dockerd >/dev/null 2>&1; then  # tests/kits build and run the kits' images
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends docker.io >/dev/null 2>&1 \

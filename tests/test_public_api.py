@@ -11,11 +11,14 @@ import pytest
 
 import veba_sdk
 import veba_sdk.events
+import veba_sdk.idempotency
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("module", [veba_sdk, veba_sdk.events], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [veba_sdk, veba_sdk.events, veba_sdk.idempotency], ids=lambda m: m.__name__
+)
 def test_every_exported_name_resolves(module: types.ModuleType) -> None:
     exported = module.__all__
     assert len(exported) == len(set(exported))
