@@ -1,12 +1,14 @@
-"""Routers of every route kind and an event corpus of all 443 classes plus type ids."""
+"""Routers of every route kind and an event corpus of all 443 classes plus type ids, Horizon
+events from both Horizon producers and webhook CloudEvents."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from veba_sdk import Router
 from veba_sdk.events import Envelope, decode_http, event_class_names
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import make_event, make_horizon_event, to_cloudevent
 
 # EventEx/ExtendedEvent ids beside the catalogue (vSphere 8 ids and two odd shapes that
 # exercise class-name globs matching type ids).
@@ -19,6 +21,23 @@ TYPE_IDS = (
     ("EventEx", "VmCustom.thingEvent"),
     ("ExtendedEvent", "com.vmware.vcIntegrity.ScanStart"),
     ("ExtendedEvent", "com.vmware.vc.HA.ExtendedThing"),
+)
+
+
+# Horizon event types (a few of the ~1,000 Horizon audit types) and webhook CloudEvent types.
+HORIZON_TYPES = (
+    "VLSI_USERLOGGEDIN_REST",
+    "VLSI_USERLOGIN_REST_FAILED",
+    "BROKER_USERLOGGEDIN",
+    "BROKER_USERLOGGEDOUT",
+    "ADMIN_USERLOGGEDIN",
+)
+HORIZON_PRODUCERS = ("router", "horizon-source")
+WEBHOOK_TYPES = (
+    "com.example.build.finished",
+    "com.example.deploy.started",
+    "com.vmware.custom.alert",
+    "org.acme.order.created",
 )
 
 
@@ -57,7 +76,25 @@ def _routers() -> dict[str, Callable[[], Router]]:
         "contains-glob": lambda: _router("*Failed*"),
         "catch-all": lambda: _router("VmPoweredOnEvent", default=True),
         "star": lambda: _router("*"),
+        "horizon-mixed": lambda: _router(
+            "VmPoweredOnEvent", "horizon.VLSI_USERLOGGEDIN_REST", "horizon.BROKER_*"
+        ),
+        "type-mixed": lambda: _typed(
+            _router("com.vmware.vc.HA.*", "horizon.VLSI_*"),
+            "com.example.*",
+            "com.vmware.event.router/eventex",
+        ),
+        "overlapping-kinds": lambda: _typed(
+            _router("*", "horizon.*"),
+            "com.vmware.*",
+            "com.example.build.finished",
+        ),
     }
+
+
+def _typed(router: Router, *types: str) -> Router:
+    router.on_type(*types)(_handler)
+    return router
 
 
 ROUTERS = _routers()
@@ -88,8 +125,41 @@ def envelopes(producer: str) -> list[Envelope]:
     return cached
 
 
+def webhook_cloudevent(ce_type: str, index: int = 0) -> tuple[dict[str, str], bytes]:
+    """A CloudEvent as VEBA's webhook provider forwards it: whatever its sender posted."""
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": f"webhook-{index}",
+        "ce-source": "https://ci.example.com",
+        "ce-type": ce_type,
+        "ce-subject": f"subject-{index}",
+        "content-type": "application/json",
+    }
+    return headers, json.dumps({"n": index}).encode()
+
+
+_others: list[Envelope] = []
+
+
+def other_envelopes() -> list[Envelope]:
+    """Every Horizon type from both Horizon producers, and the webhook events, decoded."""
+    if not _others:
+        for event_type in HORIZON_TYPES:
+            event = make_horizon_event(event_type)
+            for producer in HORIZON_PRODUCERS:
+                _others.append(decode_http(*to_cloudevent(event, producer)))
+        for index, ce_type in enumerate(WEBHOOK_TYPES):
+            _others.append(decode_http(*webhook_cloudevent(ce_type, index)))
+    return _others
+
+
 def routed_here(router: Router, envelope: Envelope) -> bool:
     """Whether the router would run a handler for the event (``where`` filters aside)."""
     return bool(
-        router.handlers_for(envelope.name, envelope.category, type(envelope.event).__name__)
+        router.handlers_for(
+            envelope.name,
+            envelope.category,
+            type(envelope.event).__name__,
+            envelope.attributes["type"],
+        )
     )
