@@ -18,6 +18,7 @@ if ! command -v dockerd >/dev/null 2>&1; then  # tests/kits build and run the ki
   apt-get install -y --no-install-recommends docker.io >/dev/null 2>&1 \
     || { apt-get update >/dev/null && apt-get install -y --no-install-recommends docker.io >/dev/null; }
 fi
+command -v chromium >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }  # tests/viewer's browser
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy
 .venv/bin/python scripts/generate_events.py --check
