@@ -499,8 +499,9 @@ class Router:
             ``(class names, type-id patterns, everything)``: the concrete class names that
             exact, class and glob routes expand to; EventEx/ExtendedEvent type ids and globs as
             given; and whether a catch-all (``"*"`` or a default handler) makes filters moot.
-            Horizon and type routes are not in it (see
-            :func:`veba_sdk.manifests._selectors.unsubscribed_routes`).
+            Horizon and type routes are not in it (:func:`veba_sdk.manifests.selectors_for`
+            adds them, :func:`veba_sdk.manifests.unsubscribed_routes` says where they cannot
+            be subscribed).
         """
         names: set[str] = set()
         type_ids: list[str] = []
