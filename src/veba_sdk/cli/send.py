@@ -11,7 +11,10 @@ import click
 from ._load import suggest_event
 from ._options import producer_option, say
 
-__all__ = ["command", "parse_sets"]
+__all__ = ["MAX_FILE_BYTES", "command", "parse_sets"]
+
+#: The largest ``--file`` read, in bytes: the adapters' body limit (a vCenter event is a few KB).
+MAX_FILE_BYTES = 1 << 20
 
 
 def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
@@ -26,6 +29,10 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"{item!r}: expected FIELD.PATH=VALUE", param_hint="--set")
         try:
             value: Any = json.loads(raw)
+        except RecursionError:
+            raise click.BadParameter(
+                f"{path}: the JSON is nested too deep", param_hint="--set"
+            ) from None
         except ValueError:
             value = raw
         overrides[path.strip().replace(".", "__")] = value
@@ -54,13 +61,30 @@ def _check_name(name: str, uncatalogued: bool) -> None:
 
 def _from_file(path: Path, name: str) -> dict[str, Any]:
     """The fields of the event in a payload file (a vCenter event, or a CloudEvent around one)."""
+    from ..config import ConfigError, _check_depth
     from ..events import parse_event
     from ..testing._events import class_for_name
 
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise click.BadParameter(f"{path}: not JSON ({exc})", param_hint="--file") from None
+        with open(path, "rb") as handle:  # bounded: --file /dev/zero must not fill memory
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: {exc.strerror}", param_hint="--file") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise click.BadParameter(
+            f"{path}: over the {MAX_FILE_BYTES} byte limit of an event payload",
+            param_hint="--file",
+        )
+    try:
+        payload = json.loads(data.decode("utf-8"))
+        _check_depth(payload)
+    except (RecursionError, ConfigError):
+        raise click.BadParameter(
+            f"{path}: the JSON is nested too deep", param_hint="--file"
+        ) from None
+    except ValueError as exc:  # not UTF-8, not JSON, an integer over 4,300 digits
+        reason = " ".join(str(exc).split())[:200]
+        raise click.BadParameter(f"{path}: not JSON ({reason})", param_hint="--file") from None
     if isinstance(payload, dict) and "specversion" in payload and "data" in payload:
         payload = payload["data"]
     class_name = class_for_name(name)
