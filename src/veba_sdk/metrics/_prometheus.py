@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import threading
 import weakref
+from bisect import bisect_left
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._extras import needs_extra
@@ -57,7 +59,7 @@ _default_lock = threading.Lock()
 
 
 class PrometheusMetrics:
-    """The four collectors, in a registry, and what feeds them from routers.
+    """The four metrics, in a registry, and what feeds them from routers.
 
     Args:
         registry: a ``prometheus_client.CollectorRegistry``; ``None`` for prometheus-client's
@@ -66,6 +68,11 @@ class PrometheusMetrics:
         buckets: the handler duration histogram's upper bounds, in seconds.
 
     ``metrics=True`` in an adapter factory means :meth:`default`, one per process.
+
+    The figures are plain counts under one lock, read by a collector when scraped (as
+    :mod:`veba_sdk.source.stats` does for ``veba listen``): prometheus-client's own metric
+    objects take a lock and check their state on every increment, which costs a request
+    several of them; here an event costs two short critical sections.
     """
 
     def __init__(
@@ -76,43 +83,21 @@ class PrometheusMetrics:
         buckets: tuple[float, ...] = DEFAULT_BUCKETS,
     ) -> None:
         with needs_extra("metrics", "veba_sdk.metrics"):
-            from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+            from prometheus_client import REGISTRY
         self.registry = REGISTRY if registry is None else registry
-        self.received = Counter(
-            "events_received",
-            "Events received, by event name (catalogued, else 'other') and producer.",
-            ["event", "producer"],
-            namespace=namespace,
-            registry=self.registry,
-        )
-        self.outcomes = Counter(
-            "handler_outcomes",
-            "Handler outcomes: ok, failed, duplicate (a redelivery not run), no_match.",
-            ["handler", "outcome"],
-            namespace=namespace,
-            registry=self.registry,
-        )
-        self.duration = Histogram(
-            "handler_duration_seconds",
-            "Time handlers took, whether they returned or raised.",
-            ["handler"],
-            namespace=namespace,
-            registry=self.registry,
-            buckets=buckets,
-        )
-        self.in_flight = Gauge(
-            "events_in_flight",
-            "Events whose handlers are running now.",
-            namespace=namespace,
-            registry=self.registry,
-        )
-        # Children by label values: .labels() takes a lock and checks its arguments each
-        # time; a dict lookup is what the hot path can afford.
-        self._received: dict[tuple[str, str], Any] = {}
-        self._outcomes: dict[tuple[str, str], Any] = {}
-        self._durations: dict[str, Any] = {}
-        self._observed: weakref.WeakSet[Router] = weakref.WeakSet()
+        self.namespace = namespace
+        bounds = sorted(float(b) for b in buckets if b != float("inf"))
+        if not bounds:
+            raise ValueError("buckets: at least one finite upper bound")
+        self.buckets: tuple[float, ...] = tuple(bounds)
         self._lock = threading.Lock()
+        self._received: dict[tuple[str, str], int] = {}
+        self._outcomes: dict[tuple[str, str], int] = {}
+        # Per handler: a count per bucket (the last one past every bound), and the sum.
+        self._durations: dict[str, tuple[list[int], list[float]]] = {}
+        self._in_flight = 0
+        self._observed: weakref.WeakSet[Router] = weakref.WeakSet()
+        self.registry.register(_Collector(self))
 
     @classmethod
     def default(cls) -> PrometheusMetrics:
@@ -140,28 +125,121 @@ class PrometheusMetrics:
         encoder, content_type = choose_encoder(accept or "")
         return encoder(self.registry), content_type
 
-    def _count_received(self, event: str, producer: str) -> None:
-        key = (event, producer)
-        child = self._received.get(key)
-        if child is None:
-            child = self._received[key] = self.received.labels(event, producer)
-        child.inc()
+    def received(self) -> dict[tuple[str, str], int]:
+        """Events received so far, by ``(event, producer)`` label values."""
+        with self._lock:
+            return dict(self._received)
 
-    def _count_outcome(self, handler: str, outcome: str) -> None:
-        key = (handler, outcome)
-        child = self._outcomes.get(key)
-        if child is None:
-            child = self._outcomes[key] = self.outcomes.labels(handler, outcome)
-        child.inc()
+    def outcomes(self) -> dict[tuple[str, str], int]:
+        """Handler outcomes so far, by ``(handler, outcome)`` label values."""
+        with self._lock:
+            return dict(self._outcomes)
 
-    def _time(self, handler: str, seconds: float) -> None:
-        child = self._durations.get(handler)
-        if child is None:
-            child = self._durations[handler] = self.duration.labels(handler)
-        child.observe(seconds)
+    def in_flight(self) -> int:
+        """Events whose handlers are running now."""
+        return self._in_flight
+
+    def _started(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._received[key] = self._received.get(key, 0) + 1
+            self._in_flight += 1
+
+    def _finished(self, pairs: list[tuple[str, str]], durations: list[tuple[str, float]]) -> None:
+        bounds = self.buckets
+        with self._lock:
+            self._in_flight -= 1
+            counts = self._outcomes
+            for pair in pairs:
+                counts[pair] = counts.get(pair, 0) + 1
+            for handler, seconds in durations:
+                entry = self._durations.get(handler)
+                if entry is None:
+                    entry = self._durations[handler] = ([0] * (len(bounds) + 1), [0.0])
+                entry[0][bisect_left(bounds, seconds)] += 1
+                entry[1][0] += seconds
+
+    def _snapshot(
+        self,
+    ) -> tuple[
+        dict[tuple[str, str], int],
+        dict[tuple[str, str], int],
+        dict[str, tuple[list[int], float]],
+        int,
+    ]:
+        with self._lock:
+            durations = {h: (list(c), s[0]) for h, (c, s) in self._durations.items()}
+            return dict(self._received), dict(self._outcomes), durations, self._in_flight
 
     def __repr__(self) -> str:
         return f"<PrometheusMetrics registry={self.registry!r}>"
+
+
+class _Collector:
+    """Reads a :class:`PrometheusMetrics`' counts when the registry is scraped."""
+
+    def __init__(self, metrics: PrometheusMetrics) -> None:
+        self.metrics = metrics
+
+    def describe(self) -> list[Any]:
+        """No samples at registration: the names are what the registry checks for clashes."""
+        return list(self._families({}, {}, {}, 0))
+
+    def collect(self) -> Iterator[Any]:
+        """The four families, from one consistent snapshot."""
+        yield from self._families(*self.metrics._snapshot())
+
+    def _families(
+        self,
+        received: dict[tuple[str, str], int],
+        outcomes: dict[tuple[str, str], int],
+        durations: dict[str, tuple[list[int], float]],
+        in_flight: int,
+    ) -> Iterator[Any]:
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            GaugeMetricFamily,
+            HistogramMetricFamily,
+        )
+        from prometheus_client.utils import floatToGoString
+
+        prefix = self.metrics.namespace + "_"
+        family = CounterMetricFamily(
+            prefix + "events_received",
+            "Events received, by event name (catalogued or routed, else 'other') and producer.",
+            labels=["event", "producer"],
+        )
+        for (event, producer), count in sorted(received.items()):
+            family.add_metric([event, producer], count)
+        yield family
+        family = CounterMetricFamily(
+            prefix + "handler_outcomes",
+            "Handler outcomes: ok, failed, duplicate (a redelivery not run), no_match.",
+            labels=["handler", "outcome"],
+        )
+        for (handler, outcome), count in sorted(outcomes.items()):
+            family.add_metric([handler, outcome], count)
+        yield family
+        histogram = HistogramMetricFamily(
+            prefix + "handler_duration_seconds",
+            "Time handlers took, whether they returned or raised.",
+            labels=["handler"],
+        )
+        # prometheus-client spells bounds as Go does (1e+06): its helper has no annotations.
+        bounds = [
+            *(floatToGoString(b) for b in self.metrics.buckets),  # type: ignore[no-untyped-call]
+            "+Inf",
+        ]
+        for handler, (counts, total) in sorted(durations.items()):
+            cumulative = 0
+            buckets = []
+            for bound, count in zip(bounds, counts, strict=True):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            histogram.add_metric([handler], buckets, total)
+        yield histogram
+        yield GaugeMetricFamily(
+            prefix + "events_in_flight", "Events whose handlers are running now.", in_flight
+        )
 
 
 class _Observer(DispatchObserver):
@@ -173,9 +251,8 @@ class _Observer(DispatchObserver):
         self.labels = EventLabels(router)
 
     def event_started(self, envelope: Envelope, platform_context: Any) -> Any:
-        self.metrics._count_received(self.labels(envelope), envelope.producer)
-        self.metrics.in_flight.inc()
-        return None
+        self.metrics._started((self.labels(envelope), envelope.producer))
+        return []  # the handlers' durations, filled in below
 
     def handler_finished(
         self,
@@ -185,12 +262,10 @@ class _Observer(DispatchObserver):
         error: BaseException | None,
         seconds: float,
     ) -> None:
-        self.metrics._time(route.name, seconds)
+        state.append((route.name, seconds))
 
     def event_finished(self, state: Any, result: DispatchResult) -> None:
-        self.metrics.in_flight.dec()
-        for handler, outcome in outcomes(self.router, result):
-            self.metrics._count_outcome(handler, outcome)
+        self.metrics._finished(list(outcomes(self.router, result)), state)
 
 
 def resolve_metrics(metrics: bool | PrometheusMetrics) -> PrometheusMetrics | None:

@@ -1,0 +1,32 @@
+"""Contenders of ``metrics.py``: ``veba_knative``'s apps with ``metrics=True``.
+
+Routers of their own, so the plain apps of ``veba_knative`` stay unobserved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from veba_sdk import Router
+from veba_sdk.adapters.knative import asgi
+
+SEEN: list[str] = [""]
+
+async_router = Router()
+sync_router = Router()
+
+
+@async_router.on("EnteredMaintenanceModeEvent")
+async def on_maintenance_async(event: Any) -> None:
+    """Read the host's name, like a real handler would before acting on it."""
+    SEEN[0] = event.host.name
+
+
+@sync_router.on("EnteredMaintenanceModeEvent")
+def on_maintenance(event: Any) -> None:
+    """Read the host's name, like a real handler would before acting on it."""
+    SEEN[0] = event.host.name
+
+
+app_async = asgi(async_router, metrics=True)
+app_sync = asgi(sync_router, metrics=True)

@@ -1,0 +1,112 @@
+"""Knative requests/s with metrics on and off, side by side in one run.
+
+Contenders (b) and (c) of ``run.py`` (the Knative ASGI app under uvicorn, ``async def`` and
+``def`` handler) against the same apps made with ``metrics=True`` (``apps/veba_metrics.py``),
+loaded by ``wrk`` as ``run.py`` does (server pinned to core 0, wrk to core 1, 32 connections),
+interleaved round after round; medians are reported with the cost of metrics (target: at most
+10% fewer requests/s, issue 14).
+
+Run: ``python benchmarks/http_load/metrics.py`` (``--seconds``, ``--rounds``, ``--quick``;
+writes the "Metrics" section of docs/performance.md unless ``--no-write``). Needs wrk and
+taskset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import run  # noqa: E402 - the harness of run.py, from its directory
+from _sample import FIXTURE  # noqa: E402
+from _timing import machine  # noqa: E402
+
+PAIRS = [("b", "bm", "async def handler"), ("c", "cm", "def handler (worker thread)")]
+TARGET = 0.10
+
+
+def contenders() -> list[run.Contender]:
+    """The plain apps and their metered twins."""
+    uv = [sys.executable, "-m", "uvicorn", *run.uvicorn_options()]
+    return [
+        run.Contender("b", "Knative ASGI, async def, metrics off", [*uv, "veba_knative:app_async"]),
+        run.Contender("bm", "Knative ASGI, async def, metrics on", [*uv, "veba_metrics:app_async"]),
+        run.Contender("c", "Knative ASGI, def, metrics off", [*uv, "veba_knative:app_sync"]),
+        run.Contender("cm", "Knative ASGI, def, metrics on", [*uv, "veba_metrics:app_sync"]),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 s per contender, 2 rounds")
+    parser.add_argument("--seconds", type=float, help="measured seconds per contender")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds")
+    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=None)
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (3.0 if args.quick else 10.0)
+    rounds = args.rounds or (2 if args.quick else 3)
+    write = (not args.quick) if args.write is None else args.write
+    if shutil.which("wrk") is None or shutil.which("taskset") is None:
+        print("needs wrk and taskset", file=sys.stderr)
+        return 2
+    chosen = contenders()
+    with tempfile.TemporaryDirectory(prefix="veba-metrics-load-") as tmp:
+        logdir = Path(tmp)
+        body_file = logdir / "body.json"
+        body_file.write_bytes(json.dumps(json.loads(FIXTURE.read_text())).encode())
+        samples = run.measure(
+            chosen,
+            body_file,
+            rounds=rounds,
+            seconds=seconds,
+            warmup=1.0 if args.quick else 2.0,
+            logdir=logdir,
+            log=True,
+        )
+    medians = {key: statistics.median(m.rps for m in runs) for key, runs in samples.items()}
+    lines = [
+        "## Metrics",
+        "",
+        "Knative requests/s with `metrics=True` against the same app without "
+        f"(`benchmarks/http_load/metrics.py`: {rounds} interleaved rounds of {seconds:g} s, "
+        "wrk 1 thread x 32 connections on core 1, uvicorn pinned to core 0; medians). "
+        f"Target: metrics cost at most {TARGET:.0%}. {machine()}",
+        "",
+        "| handler | metrics off (req/s) | metrics on (req/s) | cost | target met |",
+        "|---|---:|---:|---:|---|",
+    ]
+    met = True
+    for off, on, label in PAIRS:
+        cost = 1.0 - medians[on] / medians[off]
+        ok = cost <= TARGET
+        met = met and ok
+        lines.append(
+            f"| {label} | {medians[off]:,.0f} | {medians[on]:,.0f} | {cost:.1%} | "
+            f"{'yes' if ok else 'no'} |"
+        )
+    lines += [
+        "",
+        "With metrics off the app is the plain `ASGIApp` (no observer on the router: a dispatch "
+        "pays one attribute test); on, every event passes a dispatch observer that counts it by "
+        "name and producer, times each handler into the histogram and counts its outcome, with "
+        "the label children cached per value.",
+    ]
+    markdown = "\n".join(lines) + "\n"
+    print(markdown)
+    if write:
+        from _report import write_section
+
+        write_section("Metrics", markdown)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
