@@ -329,5 +329,6 @@ def test_veba_manifests_says_what_it_leaves_out(
             assert "com.vmware.horizon.vlsi_userloggedin_rest.v0" in out
             assert "com.vmware.event.router/horizon.vlsi_userloggedin_rest.v0" in out
             assert "type: com.example." in out
+            assert "a Trigger for each Horizon producer" in err
         if target == "lambda":
             assert "detail.type (com.example.*)" in err

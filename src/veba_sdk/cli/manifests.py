@@ -183,6 +183,13 @@ def command(
     say(f"the {kind} manifests target {chosen.describe()}")
     for pattern, why in unsubscribed_routes(router, kind).items():
         say(f"not subscribed: {pattern!r}: {why}")
+    horizon = [r.pattern for r in router.routes if r.kind in ("horizon", "horizon-glob")]
+    if kind == "knative" and horizon and not router.defaults:
+        say(
+            f"Horizon routes ({', '.join(dict.fromkeys(horizon))}): a Trigger for each Horizon "
+            "producer, the event router's (com.vmware.event.router/horizon.<type>.v0) and the "
+            "HorizonSource's (com.vmware.horizon.<type>.v0)"
+        )
     if kind == "lambda":
         bus = repr(event_bus_for(config, event_bus))
         if isinstance(config, RouterConfig):
