@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -259,3 +260,64 @@ def test_hmac_under_openfaas(hmac_server: tuple[str, Path, int]) -> None:
     assert SECRET not in text
     assert signer.signature(body) not in text
     assert "refused POST /: 401 X-Hub-Signature-256 does not match the body" in text
+
+
+# -- functions-framework (Flask, and --asgi) -------------------------------------------------
+
+
+def gcf_server(port: int, env: dict[str, str], asgi: bool = False) -> Any:
+    executable = str(Path(PYTHON).parent / "functions-framework")
+    argv = [executable, "--source", str(HERE / "_gcf_main.py"), "--target", "function",
+            "--signature-type", "cloudevent", "--host", "127.0.0.1",
+            "--port", str(port)]  # fmt: skip
+    if asgi:
+        argv.append("--asgi")
+    return running(argv, port, env={"WORKERS": "1", "THREADS": "2", **env}, ready_path=None)
+
+
+@pytest.mark.parametrize("scheme", ["basic", "hmac"])
+def test_gcf_checks_before_the_framework(scheme: str, tmp_path: Path) -> None:
+    pytest.importorskip("functions_framework")
+    log = tmp_path / "handled.log"
+    port = free_port()
+    env = {"VEBA_TEST_LOG": str(log), "VEBA_AUTH": scheme, "VEBA_BASIC_USERNAME": "veba",
+           "VEBA_BASIC_PASSWORD": PASSWORD, "VEBA_HMAC_SECRET": SECRET}  # fmt: skip
+    event_id, body = event_body()
+    good: dict[str, str]
+    if scheme == "basic":
+        good = {"Authorization": "Basic " + base64.b64encode(f"veba:{PASSWORD}".encode()).decode()}
+        bad = {"Authorization": "Basic " + base64.b64encode(b"veba:guess").decode()}
+        reason = "wrong user name or password"
+    else:
+        good = HMACAuth(SECRET).sign(body)
+        bad = HMACAuth("guess").sign(body)
+        reason = "X-Hub-Signature-256 does not match the body"
+    with gcf_server(port, env) as url:
+        answer = post(url, body, bad)
+        assert_refused(answer, 401, reason, PASSWORD if scheme == "basic" else SECRET, None)
+        # Refused before functions-framework parses it: garbage gets 401, not its 500.
+        assert post(url, b"{not json", bad).status_code == 401
+        assert handled(log) == []
+        for _ in range(BAD_REQUESTS // 10):
+            assert post(url, body, bad).status_code == 401
+        answer = post(url, body, good)
+        assert answer.status_code == 200, answer.text
+        assert handled(log) == [f"handled {event_id}"]
+    text = server_log(port)
+    assert PASSWORD not in text
+    assert SECRET not in text
+    assert f"refused POST /: 401 {reason}" in text
+
+
+def test_gcf_asgi_refuses_what_it_cannot_check(tmp_path: Path) -> None:
+    pytest.importorskip("functions_framework")
+    log = tmp_path / "handled.log"
+    port = free_port()
+    env = {"VEBA_TEST_LOG": str(log), "VEBA_AUTH": "basic", "VEBA_BASIC_USERNAME": "veba",
+           "VEBA_BASIC_PASSWORD": PASSWORD}  # fmt: skip
+    _, body = event_body()
+    with gcf_server(port, env, asgi=True) as url:
+        answer = httpx.post(url + "/", content=body, headers=STRUCTURED, auth=("veba", PASSWORD))
+        assert answer.status_code == 401
+        assert "cannot be checked under --asgi" in answer.text
+    assert handled(log) == []

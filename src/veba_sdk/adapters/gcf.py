@@ -53,6 +53,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, cast
 
 from .._errors import InvalidEvent
+from ..auth import Authenticator
 from ..events import from_cloudevent
 from ..logging import one_line
 from ..logging import setup as setup_logging
@@ -221,7 +222,11 @@ def _check_before_the_framework(max_body: int) -> None:
 
 
 def function(
-    router: _Router, name: str = "handle", *, max_body: int = DEFAULT_MAX_BODY
+    router: _Router,
+    name: str = "handle",
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    auth: Authenticator | None = None,
 ) -> Callable[[Any], None]:
     """A functions-framework CloudEvent function named ``name`` that dispatches to ``router``.
 
@@ -231,6 +236,13 @@ def function(
             assigned to).
         max_body: made inside functions-framework's ``create_app``, bodies over this many
             bytes get 413 before the framework reads them (see :func:`precheck`).
+        auth: who may send events (:mod:`veba_sdk.auth`). On Cloud Run functions the
+            platform authenticates callers (IAM invoker; Eventarc sends OIDC tokens it
+            checks): leave this ``None`` there. Elsewhere, made inside functions-framework's
+            ``create_app``, the check runs before the framework reads the request (HMAC:
+            before it parses the body); otherwise in the function, on the request Flask is
+            serving. Under ``--asgi`` the request cannot be seen and every event gets 401.
+            ``None`` reads ``VEBA_AUTH``; unset, every caller is served.
 
     Returns:
         A real ``types.FunctionType`` taking the framework's ``CloudEvent`` (the
@@ -242,10 +254,16 @@ def function(
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"the function name must be a Python identifier, not {name!r}")
+    from ._auth import resolve
+
+    checker = resolve(auth)
     setup_logging()
+    hooked = checker is not None and _auth_before_the_framework(checker)
     _check_before_the_framework(max_body)
 
     def handle(cloud_event: Any) -> None:
+        if checker is not None and not hooked:
+            _check(checker)
         try:
             envelope = from_cloudevent(cloud_event)
         except InvalidEvent as exc:
@@ -262,3 +280,92 @@ def function(
     handle.__qualname__ = name
     handle.__doc__ = f"functions-framework CloudEvent function dispatching to {router!r}."
     return handle
+
+
+def _auth_before_the_framework(auth: Authenticator) -> bool:
+    """Register ``auth``'s check on the functions-framework Flask app being created, first of
+    its ``before_request`` hooks; ``False`` when no app is being created."""
+    flask = sys.modules.get("flask")
+    if flask is None or not flask.has_app_context():
+        return False
+    from ..auth._base import Request
+
+    def veba_auth() -> Any:
+        current = flask.request
+        body: bytes | None = None
+        if auth.needs_body:
+            try:
+                body = current.get_data(cache=True)
+            except Exception:  # oversized or unreadable: the precheck answers it
+                return None
+        headers = {key.lower(): value for key, value in current.headers.items()}
+        answer = _refused(auth, Request(current.method, current.path, headers, body))
+        if answer is None:
+            return None
+        return flask.Response(answer.body, status=answer.status, headers=answer.headers)
+
+    flask.current_app._get_current_object().before_request(veba_auth)
+    return True
+
+
+def _refused(auth: Authenticator, request: Any) -> Response | None:
+    from ._auth import refused
+
+    return refused(auth, request.method, request.path, request.headers, request.body)
+
+
+def _check(auth: Authenticator) -> None:
+    """Raise the running server's HTTP exception when ``auth`` refuses the current request."""
+    from ..auth._base import Request
+
+    flask = sys.modules.get("flask")
+    if flask is not None and flask.has_request_context():
+        current = flask.request
+        headers = {str(k).lower(): str(v) for k, v in current.headers.items()}
+        answer = _refused(
+            auth, Request(current.method, current.path, headers, current.get_data(cache=True))
+        )
+    else:
+        logger.warning("refused an event: the request cannot be checked under --asgi")
+        answer = plain(401, "the request cannot be checked under --asgi")
+    if answer is not None:
+        raise _refusal(answer)
+
+
+def _refusal(answer: Response) -> Exception:
+    """``answer`` as an exception that the frameworks already imported (werkzeug, Starlette:
+    both under ``--asgi``) answer with its status, reason and headers."""
+    reason = answer.body.decode("utf-8", "replace").strip()
+    headers = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
+    bases: list[type] = []
+    if "werkzeug.exceptions" in sys.modules:
+        from werkzeug.exceptions import HTTPException
+
+        bases.append(HTTPException)
+    if "starlette.exceptions" in sys.modules:
+        from starlette.exceptions import HTTPException as StarletteHTTPException
+
+        bases.append(StarletteHTTPException)
+    if not bases:
+        return PermissionError(reason)
+
+    def __init__(self: Any) -> None:
+        Exception.__init__(self, reason)
+        self.code = self.status_code = answer.status  # werkzeug's and Starlette's names
+        self.description = self.detail = reason
+        self.response = None
+        self.headers = dict(headers)
+
+    def get_body(self: Any, environ: Any = None, scope: Any = None) -> str:
+        return reason + "\n"
+
+    def get_headers(self: Any, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return list(answer.headers)
+
+    def __str__(self: Any) -> str:
+        return reason
+
+    namespace = {"__init__": __init__, "get_body": get_body, "get_headers": get_headers,
+                 "__str__": __str__, "__module__": __name__}  # fmt: skip
+    refused: Exception = type("Refused", tuple(bases), namespace)()
+    return refused
