@@ -36,10 +36,11 @@ start pays only for what it uses.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .._errors import InvalidEvent
+from .._errors import ConfigError, InvalidEvent
 from ..events import Envelope, from_cloudevent, is_event_class
 from ..events._codec import loads_json
 from ..events._http import _structured_parts
@@ -47,11 +48,14 @@ from ..logging import one_line
 from ..logging import setup as setup_logging
 
 if TYPE_CHECKING:
+    from ..auth import Authenticator
     from ..metrics import EMFMetrics
 
 __all__ = ["LambdaContext", "LambdaHandler", "handler"]
 
 logger = logging.getLogger("veba_sdk.adapters.aws_lambda")
+
+_NO_AUTH = ("", "none", "off")  # VEBA_AUTH values that ask for no check
 
 _ROUTER_TYPE = "com.vmware.event.router/"
 _VSPHERE_TYPE_PREFIX = "com.vmware.vsphere."
@@ -207,7 +211,9 @@ def _is_fifo(record: Mapping[str, Any]) -> bool:
 # -- the handler ---------------------------------------------------------------------------------
 
 
-def handler(router: _Router, *, metrics: bool | EMFMetrics = False) -> LambdaHandler:
+def handler(
+    router: _Router, *, metrics: bool | EMFMetrics = False, auth: Authenticator | None = None
+) -> LambdaHandler:
     """A Lambda entry point that dispatches VEBA's EventBridge events to ``router``.
 
     Example (``app.py``; set the function's handler to ``app.lambda_handler``)::
@@ -225,6 +231,10 @@ def handler(router: _Router, *, metrics: bool | EMFMetrics = False) -> LambdaHan
         metrics: ``True`` (or an :class:`~veba_sdk.metrics.EMFMetrics`) prints CloudWatch
             Embedded Metric Format lines for every event (:mod:`veba_sdk.metrics`; standard
             library only, like this module).
+        auth: must stay ``None`` (and ``VEBA_AUTH`` unset): Lambda invocations carry no HTTP
+            request to check; IAM already decides who may invoke the function
+            (``lambda:InvokeFunction`` for the EventBridge rule or the SQS mapping's role).
+            Passing a check raises :class:`~veba_sdk.ConfigError` rather than ignoring it.
 
     Returns:
         ``lambda_handler(event, context)``. For an EventBridge (or direct) invocation it
@@ -235,6 +245,11 @@ def handler(router: _Router, *, metrics: bool | EMFMetrics = False) -> LambdaHan
         InvalidEvent: a direct invocation that is no vCenter event.
         HandlerError: a handler raised (the other handlers still ran).
     """
+    if auth is not None or os.environ.get("VEBA_AUTH", "").strip().lower() not in _NO_AUTH:
+        raise ConfigError(
+            "Lambda invocations are authenticated by IAM (lambda:InvokeFunction), not by"
+            " veba_sdk.auth: drop auth= and VEBA_AUTH"
+        )
     setup_logging()
     if metrics:
         from ..metrics._emf import EMFMetrics

@@ -16,14 +16,10 @@ fetched: 503 (the broker retries). PyJWT (with ``cryptography``) is the extra
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -151,6 +147,8 @@ class OIDCAuth:
         """:meth:`check`, fetching the keys (when it must) in a worker thread."""
         result = self._check(request, fetch=False)
         if isinstance(result, _NeedKeys):
+            import asyncio
+
             return await asyncio.to_thread(self.check, request)
         return result
 
@@ -307,6 +305,10 @@ class OIDCAuth:
         return keys
 
     def _get_json(self, url: str) -> dict[str, Any]:
+        import ssl  # here: an adapter importing veba_sdk.auth pays nothing for them
+        import urllib.error
+        import urllib.request
+
         headers = {"Accept": "application/json"}
         if self.token_file:
             try:
