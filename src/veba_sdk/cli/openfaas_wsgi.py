@@ -144,7 +144,8 @@ def wsgi_app(
             headers["Content-Length"] = str(len(data))
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
         start_response(f"{status} {phrase}".strip(), list(headers.items()))
-        return [data]
+        # No body on HEAD (RFC 9110); Flask strips it in the template, waitress would send it.
+        return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [data]
 
     return app
 

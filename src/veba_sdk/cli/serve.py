@@ -85,7 +85,7 @@ def _serve_openfaas(target: str, host: str, port: int, reload: bool) -> None:
             from werkzeug.serving import run_simple
         except ImportError:
             raise click.UsageError("--reload with --adapter openfaas needs werkzeug") from None
-        run_simple(host, port, wsgi_app(handle), use_reloader=True)
+        run_simple(host, port, wsgi_app(handle), use_reloader=True, threaded=True)
         return
     click.echo(f"veba: serving {target} (openfaas python3-http) on http://{host}:{port}", err=True)
     serve(handle, host, port)
