@@ -58,6 +58,7 @@ from veba_sdk.testing._vrops.records import (
     AlertRecord,
     RecordedCall,
     ResourceRecord,
+    ResourceStateName,
 )
 from veba_sdk.testing._vrops.state import State
 
@@ -176,7 +177,7 @@ class FakeVrops:
         adapter_kind: str = "VMWARE",
         resource_kind: str = "VirtualMachine",
         identifiers: Mapping[str, str] | None = None,
-        state: str = "STARTED",
+        state: ResourceStateName = "STARTED",
     ) -> str:
         """Add any resource; returns its id (a UUID)."""
         rid = str(uuid.uuid4())
@@ -198,7 +199,7 @@ class FakeVrops:
         moref: str | None = None,
         vcenter_uuid: str = DEFAULT_VCENTER_UUID,
         *,
-        state: str = "STARTED",
+        state: ResourceStateName = "STARTED",
     ) -> str:
         """Add a VMWARE/HostSystem resource; returns its id.
 

@@ -28,6 +28,7 @@ from veba_sdk.vrops._models import (
     Resource,
     ResourceState,
 )
+from veba_sdk.vrops._options import EventType, Scheme, Severity
 from veba_sdk.vrops._retry import RetryPolicy
 from veba_sdk.vrops._settings import settings_from_env
 
@@ -37,12 +38,15 @@ __all__ = [
     "AlertNote",
     "AmbiguousResource",
     "AsyncVropsClient",
+    "EventType",
     "NodeStatus",
     "Page",
     "PageInfo",
     "Resource",
     "ResourceState",
     "RetryPolicy",
+    "Scheme",
+    "Severity",
     "VropsAuthError",
     "VropsClient",
     "VropsError",

@@ -32,8 +32,9 @@ from typing import TypeVar
 import attrs
 import httpx
 
-from veba_sdk.vrops._call import ACQUIRE_PATH, DEFAULT_BASE_PATH, RELEASE_PATH, SCHEMES, Scheme
+from veba_sdk.vrops._call import ACQUIRE_PATH, DEFAULT_BASE_PATH, RELEASE_PATH, SCHEMES
 from veba_sdk.vrops._errors import VropsAuthError, VropsError
+from veba_sdk.vrops._options import Scheme
 from veba_sdk.vrops._redaction import Redactor
 from veba_sdk.vrops._responses import error_from_response, json_body
 

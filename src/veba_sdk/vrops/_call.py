@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 import httpx
+
+from veba_sdk.vrops._options import Scheme
 
 __all__ = [
     "ACQUIRE_PATH",
@@ -22,7 +24,6 @@ __all__ = [
     "SCHEMES",
     "Call",
     "Flow",
-    "Scheme",
     "log",
 ]
 
@@ -34,8 +35,6 @@ T = TypeVar("T")
 DEFAULT_BASE_PATH: Final = "/suite-api"
 ACQUIRE_PATH: Final = "/api/auth/token/acquire"
 RELEASE_PATH: Final = "/api/auth/token/release"
-#: The ``Authorization`` schemes vROps accepts for a token: 8.x and 9.x, and 8.17 and later.
-Scheme = Literal["vRealizeOpsToken", "OpsToken"]
 SCHEMES: Final[tuple[Scheme, ...]] = ("vRealizeOpsToken", "OpsToken")
 
 #: A flow yields calls, receives responses, and returns its result.

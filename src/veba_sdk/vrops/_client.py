@@ -19,6 +19,7 @@ from veba_sdk.vrops._call import Call, Flow, log
 from veba_sdk.vrops._client_base import _ClientBase
 from veba_sdk.vrops._errors import VropsError
 from veba_sdk.vrops._models import Alert, AlertNote, NodeStatus, Resource, ResourceState
+from veba_sdk.vrops._options import EventType, Severity
 from veba_sdk.vrops._requests import ResourceQuery, alert_query_body
 from veba_sdk.vrops._responses import next_page, parse_alerts, parse_resources
 from veba_sdk.vrops._shared import SyncSharing
@@ -264,7 +265,7 @@ class VropsClient(SyncSharing, _ClientBase[httpx.Client]):
         resource_ids: Sequence[str] = (),
         alert_ids: Sequence[str] = (),
         active_only: bool = False,
-        criticality: Sequence[str] = (),
+        criticality: Sequence[Severity] = (),
     ) -> Iterator[Alert]:
         """Alerts matching the criteria (all given must hold), pages fetched lazily."""
         body = alert_query_body(
@@ -287,7 +288,7 @@ class VropsClient(SyncSharing, _ClientBase[httpx.Client]):
         resource_ids: Sequence[str] = (),
         alert_ids: Sequence[str] = (),
         active_only: bool = False,
-        criticality: Sequence[str] = (),
+        criticality: Sequence[Severity] = (),
     ) -> list[Alert]:
         """All alerts matching the criteria, as a list."""
         return [
@@ -325,8 +326,8 @@ class VropsClient(SyncSharing, _ClientBase[httpx.Client]):
         resource_id: str,
         message: str,
         *,
-        severity: str = "INFORMATION",
-        event_type: str = "NOTIFICATION",
+        severity: Severity = "INFORMATION",
+        event_type: EventType = "NOTIFICATION",
         start: dt.datetime | None = None,
         managed_externally: bool = False,
     ) -> None:

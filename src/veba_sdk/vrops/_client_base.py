@@ -11,8 +11,9 @@ import httpx
 
 from veba_sdk.vrops._auth import VropsTokenAuth
 from veba_sdk.vrops._base import base_url, warn_if_insecure
-from veba_sdk.vrops._call import DEFAULT_BASE_PATH, Scheme
+from veba_sdk.vrops._call import DEFAULT_BASE_PATH
 from veba_sdk.vrops._core import ClientCore
+from veba_sdk.vrops._options import Scheme
 from veba_sdk.vrops._retry import RetryPolicy
 from veba_sdk.vrops._settings import settings_from_env
 

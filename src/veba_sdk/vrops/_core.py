@@ -17,6 +17,7 @@ from veba_sdk.vrops._call import Call, Flow, log
 from veba_sdk.vrops._errors import AmbiguousResource, VropsError, VropsNotFound
 from veba_sdk.vrops._host_cache import HostIdCache
 from veba_sdk.vrops._models import Alert, AlertNote, NodeStatus, Resource
+from veba_sdk.vrops._options import EventType, Severity
 from veba_sdk.vrops._requests import (
     MIN_EVENT_MS,
     MOREF,
@@ -290,8 +291,8 @@ class ClientCore:
         resource_id: str,
         message: str,
         *,
-        severity: str,
-        event_type: str,
+        severity: Severity,
+        event_type: EventType,
         start: dt.datetime | None,
         managed_externally: bool,
     ) -> Call:

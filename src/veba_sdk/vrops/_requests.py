@@ -12,6 +12,7 @@ from typing import Any, Final
 import attrs
 
 from veba_sdk.vrops._call import Call
+from veba_sdk.vrops._options import Severity
 from veba_sdk.vrops._responses import page_params
 
 __all__ = [
@@ -110,7 +111,7 @@ def alert_query_body(
     resource_ids: Sequence[str],
     alert_ids: Sequence[str],
     active_only: bool,
-    criticality: Sequence[str],
+    criticality: Sequence[Severity],
 ) -> dict[str, Any]:
     """An ``alert-query`` body."""
     body: dict[str, Any] = {"compositeOperator": "AND"}

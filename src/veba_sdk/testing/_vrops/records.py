@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import attrs
 import httpx
@@ -19,6 +19,22 @@ __all__ = [
     "RecordedCall",
     "ResourceRecord",
     "reply",
+]
+
+#: A ``resourceState`` (VCF Operations 9.1), as a resource may be seeded in.
+ResourceStateName = Literal[
+    "STOPPED",
+    "STARTING",
+    "STARTED",
+    "STOPPING",
+    "UPDATING",
+    "FAILED",
+    "MAINTAINED",
+    "MAINTAINED_MANUAL",
+    "REMOVING",
+    "NOT_EXISTING",
+    "NONE",
+    "UNKNOWN",
 ]
 
 #: apiErrorCode vROps sends with 401 for an expired or unknown token
