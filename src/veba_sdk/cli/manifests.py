@@ -21,6 +21,25 @@ def _default_name(target: str) -> str:
     return f"veba-{name}" if name else "veba-function"
 
 
+#: Where a pod finds the cluster's CA and its service account token (to fetch the issuer's keys).
+_POD_SECRETS = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def _oidc_env(env: dict[str, str], issuer: str, name: str) -> None:
+    """The function's OIDC settings (what --env gives wins), and a word on the subjects."""
+    env.setdefault("VEBA_AUTH", "oidc")
+    env.setdefault("VEBA_OIDC_ISSUER", issuer)
+    env.setdefault("VEBA_OIDC_AUDIENCE", name)
+    env.setdefault("VEBA_OIDC_CA_FILE", f"{_POD_SECRETS}/ca.crt")
+    env.setdefault("VEBA_OIDC_TOKEN_FILE", f"{_POD_SECRETS}/token")
+    if "VEBA_OIDC_SUBJECTS" not in env:
+        say(
+            "OIDC: any sender with a token for audience "
+            f"{env['VEBA_OIDC_AUDIENCE']!r} is served; limit the subjects with "
+            "--env VEBA_OIDC_SUBJECTS=system:serviceaccount:<namespace>:*"
+        )
+
+
 @click.command()
 @click.argument("target", metavar="MODULE[:ROUTER]")
 @click.option(
@@ -89,6 +108,13 @@ def _default_name(target: str) -> str:
     "template's EventBusName parameter either way).",
 )
 @click.option(
+    "--oidc-issuer",
+    metavar="URL",
+    help="Knative: the function checks the Triggers' OIDC tokens (Eventing's "
+    "authentication-oidc) from this service account issuer: sets VEBA_AUTH=oidc and its "
+    "variables, and each Trigger's subscriber.audience (VEBA_OIDC_AUDIENCE, default the name).",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -108,6 +134,7 @@ def command(
     dead_letter_sink: str | None,
     no_delivery: bool,
     event_bus: str | None,
+    oidc_issuer: str | None,
     out_dir: Path | None,
 ) -> None:
     """Generate manifests subscribing MODULE's routes on the RouterConfig's processor.
@@ -156,11 +183,15 @@ def command(
         raise click.UsageError(f"{', '.join(knative_only)}: Knative Triggers only, not {kind}")
     if event_bus is not None and kind != "lambda":
         raise click.UsageError(f"--event-bus: EventBridge (lambda) only, not {kind}")
+    if oidc_issuer is not None and kind != "knative":
+        raise click.UsageError(f"--oidc-issuer: Knative only, not {kind}")
     chosen = choose_producer(kind, config, producer)
     # Log records go to stderr: an adapter made at import would send them to stdout, the YAML's.
     log_to_stderr("WARNING")
     router = load_router(target)
     name = name or _default_name(target)
+    if oidc_issuer is not None:
+        _oidc_env(env, oidc_issuer, name)
     delivery = None
     if not no_delivery:
         delivery = Delivery(

@@ -347,6 +347,16 @@ def _annotations(selector: Selector, variant: str) -> dict[str, str]:
     return annotations
 
 
+def _oidc_audience(env: Mapping[str, str]) -> str | None:
+    """The Triggers' ``subscriber.audience`` when the function checks Knative's OIDC tokens."""
+    if str(env.get("VEBA_AUTH", "")).strip().lower() != "oidc":
+        return None
+    audience = env.get("VEBA_OIDC_AUDIENCE")
+    if not audience:
+        raise ManifestError("VEBA_AUTH=oidc needs VEBA_OIDC_AUDIENCE, the Triggers' audience")
+    return str(audience)
+
+
 def knative_manifests(
     router: Router,
     *,
@@ -367,7 +377,9 @@ def knative_manifests(
         producer: ``"router"`` (event router format) or ``"vsphere-source"``.
         namespace: where the Service and Triggers live.
         broker: the Broker the producer sends to.
-        env: extra environment variables for the container.
+        env: extra environment variables for the container. With ``VEBA_AUTH=oidc`` (Knative
+            sender identity, :class:`veba_sdk.auth.OIDCAuth`) each Trigger's
+            ``subscriber.audience`` is ``VEBA_OIDC_AUDIENCE``, the audience the function checks.
         delivery: each Trigger's ``spec.delivery`` (``None``: none, the Broker's own applies).
 
     Raises:
@@ -375,6 +387,7 @@ def knative_manifests(
     """
     _check_name("Service", name)
     delivery_spec = delivery.spec() if delivery is not None else None
+    audience = _oidc_audience(env or {})
     selectors = selectors_for(router)
     docs: list[dict[str, Any]] = [service_manifest(name, image, namespace=namespace, env=env)]
     rules = [
@@ -403,6 +416,8 @@ def knative_manifests(
         spec["subscriber"] = {
             "ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": name}
         }
+        if audience is not None:  # the dispatcher's tokens carry it as aud (sender identity)
+            spec["subscriber"]["audience"] = audience
         if delivery_spec is not None:
             spec["delivery"] = dict(delivery_spec)
         docs.append(
