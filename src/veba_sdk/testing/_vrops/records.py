@@ -18,6 +18,7 @@ __all__ = [
     "ApiError",
     "RecordedCall",
     "ResourceRecord",
+    "ResourceStateName",
     "reply",
 ]
 
