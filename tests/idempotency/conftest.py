@@ -31,6 +31,9 @@ def dynamodb_endpoint(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    # moto's backends live in this process: a table of an earlier module may still be there.
+    if TABLE in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=TABLE)
     client.create_table(
         TableName=TABLE,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
