@@ -189,11 +189,6 @@ class VropsTokenAuth(httpx.Auth):
         request.headers["Accept"] = "application/json"
         return request
 
-    def _stale(self, used: _Token) -> bool:
-        """True when nobody replaced the token ``used`` since it was rejected."""
-        current = self._token
-        return current is None or current is used or not current.fresh(self._now_ms(), 0.0)
-
     # -- the flow, written once ---------------------------------------------------
 
     def _usable(self, rejected: _Token | None) -> _Token | None:
