@@ -251,3 +251,21 @@ def test_options_are_checked() -> None:
     with pytest.raises(ValueError, match="issuer and an audience"):
         OIDCAuth(issuer="", audience="a")
     assert "subjects=('s',)" in repr(OIDCAuth(issuer="https://i", audience="a", subjects=["s"]))
+
+
+def test_a_verified_token_is_remembered_until_it_expires(issuer: Issuer) -> None:
+    auth = make_auth(issuer, leeway=0)
+    token = issuer.token(exp=int(time.time()) + 2)
+    assert auth.check(bearer(token)) is None
+    issuer.down = True  # the remembered token needs no keys ...
+    assert auth.check(bearer(token)) is None
+    time.sleep(max(0.0, int(time.time()) + 2 - time.time()) + 0.1)
+    issuer.down = False
+    assert refused(auth, token).reason == "token has expired"  # ... and its exp still holds
+
+
+def test_a_refused_token_is_never_remembered(issuer: Issuer) -> None:
+    auth = make_auth(issuer)
+    token = issuer.token(sub="system:serviceaccount:default:intruder")
+    for _ in range(3):
+        refused(auth, token, status=403)
