@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from _idem_parts import PYTHON, TABLE, child_env, lines
 
+from veba_sdk.adapters.aws_lambda import decode_event
+from veba_sdk.idempotency import idempotency_key
 from veba_sdk.testing import make_event, to_eventbridge
 
 pytestmark = pytest.mark.slow
@@ -52,8 +54,8 @@ def test_two_lambda_sandboxes_handle_each_event_once(
     client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
     ttl = client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiration"}
-    source = "https://vcenter.vsphere.local/sdk"
-    keys = {f"{source}#{e.key}@{e.created_time.isoformat()}" for e in events}
+    keys = {idempotency_key(decode_event(to_eventbridge(event))) for event in events}
+    assert len(keys) == len(events)
     now = time.time()
     for key in keys:
         item = client.get_item(TableName=TABLE, Key={"id": {"S": key}}, ConsistentRead=True)

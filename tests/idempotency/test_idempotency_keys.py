@@ -44,6 +44,7 @@ def test_a_vcenter_event_has_one_key_whoever_delivers_it(name: str) -> None:
     ids = {envelope.attributes["id"] for envelope in shapes}
     assert len(ids) >= 5  # the router's ids are random per delivery
     keys = {idempotency_key(envelope) for envelope in shapes}
+    assert event.created_time is not None
     created = event.created_time.isoformat()
     assert keys == {f"https://vcenter.vsphere.local/sdk#{event.key}@{created}"}
 

@@ -95,3 +95,23 @@ def configure_logging() -> None:
         own = logging.StreamHandler()
         own.setFormatter(JsonFormatter())
         own.setFormatter(formatter(json=False))
+
+
+def shared_idempotency_stores(envelope: Envelope) -> list[Router]:
+    """The shared stores as users configure them (veba_sdk.idempotency)."""
+    from veba_sdk.idempotency import (
+        AsyncIdempotencyStore,
+        DynamoDBIdempotencyStore,
+        IdempotencyStore,
+        Outcome,
+        RedisIdempotencyStore,
+        idempotency_key,
+    )
+
+    cache: AsyncIdempotencyStore = RedisIdempotencyStore.from_url(
+        "redis://redis:6379/0", ttl=600, in_progress_ttl=60, socket_timeout=1.0
+    )
+    table: IdempotencyStore = DynamoDBIdempotencyStore("veba-idempotency", region_name="us-east-1")
+    outcome: Outcome = table.begin(idempotency_key(envelope))
+    assert outcome in ("new", "completed", "in_progress")
+    return [Router(idempotency=cache), Router(idempotency=table)]
