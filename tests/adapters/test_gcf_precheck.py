@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +178,47 @@ def test_registered_once_per_app(sdk_app: Any) -> None:
         function(Router(), "again")
     assert sdk_app.before_request_funcs.get(None, []) == before
     assert len([f for f in before if f.__name__ == "veba_precheck"]) == 1
+
+
+# -- under functions-framework's own server (gunicorn) ---------------------------------------
+
+
+@pytest.mark.slow
+def test_malformed_chunks_under_the_frameworks_gunicorn_are_400(tmp_path: Path) -> None:
+    """gunicorn raises InvalidChunkSize while the body is read: inside the check, a 400."""
+    (tmp_path / "main.py").write_text(textwrap.dedent(MAIN))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    executable = shutil.which("functions-framework", path=os.path.dirname(sys.executable))
+    command = [
+        executable or "functions-framework", "--source", str(tmp_path / "main.py"),
+        "--target", "handle", "--signature-type", "cloudevent",
+        "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    env = dict(os.environ, WORKERS="1", THREADS="2")
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "functions-framework exited"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "functions-framework did not start"
+                time.sleep(0.05)
+        for chunks in (b"zz\r\nab\r\n0\r\n\r\n", b"5\r\nab\r\n0\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(
+                    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: " + STRUCTURED.encode()
+                    + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
+                )  # fmt: skip
+                answer = sock.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+            assert answer.endswith(b"unreadable request body (InvalidChunkSize)\n"), answer
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
