@@ -224,6 +224,30 @@ def test_openfaas_refuses_a_router_with_nothing_it_can_deliver() -> None:
     assert "\n" not in str(info.value)
 
 
+def test_openfaas_subscribes_webhook_subjects_given_as_extra_topics() -> None:
+    router = Router()
+    router.on("VmPoweredOnEvent", exact=True)(_noop)
+    router.on_type("com.example.*")(_noop)
+    stack = openfaas_stack(
+        router, name="fn", image="img", extra_topics=["build-finished", "deploy-started"]
+    )
+    jsonschema.Draft7Validator(STACK_SCHEMA).validate(stack)
+    assert stack["functions"]["fn"]["annotations"]["topic"] == (
+        "VmPoweredOnEvent,build-finished,deploy-started"
+    )
+    only_typed = Router()
+    only_typed.on_type("com.example.*")(_noop)
+    files = generate(only_typed, name="fn", image="img", target="openfaas", topics=["build"])
+    assert yaml.safe_load(files["stack.yml"])["functions"]["fn"]["annotations"] == {
+        "topic": "build"
+    }
+    for bad in ("", " build", "a,b"):
+        with pytest.raises(ManifestError, match="without commas or surrounding spaces"):
+            openfaas_stack(router, name="fn", image="img", extra_topics=[bad])
+    with pytest.raises(ManifestError, match="topics are OpenFaaS subscriptions"):
+        generate(router, name="fn", image="img", target="knative", topics=["build"])
+
+
 # -- EventBridge ------------------------------------------------------------------------------
 
 
@@ -332,3 +356,13 @@ def test_veba_manifests_says_what_it_leaves_out(
             assert "a Trigger for each Horizon producer" in err
         if target == "lambda":
             assert "detail.type (com.example.*)" in err
+    status = main(
+        ["manifests", f"{module}:router", "--target", "openfaas", "--topic", "build-finished"]
+    )
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "topic: VmPoweredOnEvent,build-finished" in out
+    said = [line for line in err.splitlines() if "not subscribed" in line]
+    assert [line.split("'")[1] for line in said] == ["horizon.VLSI_USERLOGGEDIN_REST"]
+    assert main(["manifests", f"{module}:router", "--target", "knative", "--topic", "x"]) == 2
+    assert "--topic: OpenFaaS only" in capsys.readouterr().err

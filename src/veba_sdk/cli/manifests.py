@@ -115,6 +115,14 @@ def _oidc_env(env: dict[str, str], issuer: str, name: str) -> None:
     "variables, and each Trigger's subscriber.audience (VEBA_OIDC_AUDIENCE, default the name).",
 )
 @click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="SUBJECT",
+    help="OpenFaaS: also subscribe this CloudEvent subject, the topic the event router invokes "
+    "by (repeatable): the subjects of the webhook events your on_type routes take.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -135,6 +143,7 @@ def command(
     no_delivery: bool,
     event_bus: str | None,
     oidc_issuer: str | None,
+    topics: tuple[str, ...],
     out_dir: Path | None,
 ) -> None:
     """Generate manifests subscribing MODULE's routes on the RouterConfig's processor.
@@ -183,6 +192,8 @@ def command(
         raise click.UsageError(f"{', '.join(knative_only)}: Knative Triggers only, not {kind}")
     if event_bus is not None and kind != "lambda":
         raise click.UsageError(f"--event-bus: EventBridge (lambda) only, not {kind}")
+    if topics and kind != "openfaas":
+        raise click.UsageError(f"--topic: OpenFaaS only, not {kind}")
     if oidc_issuer is not None and kind != "knative":
         raise click.UsageError(f"--oidc-issuer: Knative only, not {kind}")
     chosen = choose_producer(kind, config, producer)
@@ -210,9 +221,13 @@ def command(
         env=env,
         delivery=delivery,
         event_bus=event_bus,
+        topics=topics,
     )
     say(f"the {kind} manifests target {chosen.describe()}")
+    typed = {r.pattern for r in router.routes if r.kind in ("type", "type-glob")}
     for pattern, why in unsubscribed_routes(router, kind).items():
+        if topics and pattern in typed:
+            continue  # the user named the subjects of these events with --topic
         say(f"not subscribed: {pattern!r}: {why}")
     horizon = [r.pattern for r in router.routes if r.kind in ("horizon", "horizon-glob")]
     if kind == "knative" and horizon and not router.defaults:

@@ -20,7 +20,7 @@ PyYAML is imported only when YAML is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._producer import ProducerChoice, choose_producer, source_broker
@@ -142,6 +142,7 @@ def generate(
     env: Mapping[str, str] | None = None,
     delivery: Delivery | None = DEFAULT_DELIVERY,
     event_bus: str | None = None,
+    topics: Sequence[str] = (),
 ) -> dict[str, str]:
     """Manifests for the processor the config names, as ``{file name: text}``.
 
@@ -157,6 +158,8 @@ def generate(
         delivery: the Knative Triggers' ``spec.delivery`` (``None``: leave it to the Broker).
         event_bus: the EventBridge bus without a RouterConfig (default ``default``, a template
             Parameter either way); with one, its ``eventBus``.
+        topics: OpenFaaS: subjects to subscribe beside the routes' names (those of the webhook
+            events type routes take; the event router's topic is the subject).
 
     For Knative, the Triggers go on the Broker the RouterConfig's destination names (event
     router), or the VSphereSource's sink Broker; otherwise on ``default`` in
@@ -169,6 +172,8 @@ def generate(
     from ..config import RouterConfig, VSphereSource
 
     platform = platform_for(config, target)
+    if topics and platform != "openfaas":
+        raise ManifestError(f"topics are OpenFaaS subscriptions, not {platform}'s")
     chosen = choose_producer(platform, config, producer).producer
     environment = dict(env or {})
     if platform == "knative":
@@ -197,7 +202,12 @@ def generate(
         openfaas = config.event_processor.openfaas if isinstance(config, RouterConfig) else None
         gateway = openfaas.address if openfaas is not None else DEFAULT_GATEWAY
         stack = openfaas_stack(
-            router, name=name, image=image, gateway=gateway, environment=environment
+            router,
+            name=name,
+            image=image,
+            gateway=gateway,
+            environment=environment,
+            extra_topics=topics,
         )
         return {"stack.yml": dump_yaml(stack)}
     if platform == "lambda":

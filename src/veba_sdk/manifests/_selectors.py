@@ -321,8 +321,8 @@ _CANNOT = {
         "function can subscribe to",
     ),
     ("openfaas", "type"): (
-        "OpenFaaS topics are CloudEvent subjects, not types: add the subjects these events "
-        "carry (a webhook sender sets its own) to the topic annotation yourself"
+        "OpenFaaS topics are CloudEvent subjects, not types: subscribe the subjects these "
+        "events carry (a webhook sender sets its own) with --topic SUBJECT"
     ),
     ("lambda", "horizon"): _NO_SUBJECT.format(
         processor="EventBridge",

@@ -8,14 +8,16 @@ or on every EventEx cannot be expressed and is reported rather than silently dro
 Horizon and type routes are left out (:func:`~._selectors.unsubscribed_routes` says why): the
 router's Horizon events have no subject, so their topic is empty and reaches no function (the
 connector-sdk ignores empty topics), and a webhook event's topic is the subject its sender set,
-which a type route does not name.
+which a type route does not name: give those subjects as ``extra`` topics (``veba manifests
+--topic``), and the function's type routes select the events once they arrive.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._selectors import ManifestError, subscribable
+from ._selectors import ManifestError, selectors_for, subscribable
 
 if TYPE_CHECKING:
     from .._router import Router
@@ -25,15 +27,30 @@ __all__ = ["DEFAULT_GATEWAY", "openfaas_stack", "topics"]
 DEFAULT_GATEWAY = "http://gateway.openfaas:8080"
 
 
-def topics(router: Router) -> list[str]:
-    """The exact event names the router subscribes to, sorted.
+def topics(router: Router, extra: Sequence[str] = ()) -> list[str]:
+    """The exact event names the router subscribes to, and the ``extra`` topics, sorted.
+
+    ``extra`` are CloudEvent subjects the router's routes cannot name: those of the webhook
+    events its type routes take (the event router's topic is the subject).
 
     Raises:
-        ManifestError: a catch-all, a type-id glob or a whole category (not expressible), or
-            only Horizon and type routes (not deliverable).
+        ManifestError: a catch-all, a type-id glob or a whole category (not expressible), only
+            Horizon and type routes and no ``extra`` (nothing deliverable), or an ``extra``
+            topic that is empty, has a comma or surrounding spaces.
     """
-    names: list[str] = []
-    for selector in subscribable(router, "openfaas"):
+    for topic in extra:
+        if not topic or topic != topic.strip() or "," in topic:
+            raise ManifestError(
+                f"topic {topic!r}: a subject without commas or surrounding spaces "
+                "(the connector splits the annotation on commas and trims each topic)"
+            )
+    names: list[str] = list(extra)
+    selectors = (
+        [s for s in selectors_for(router) if s.kind == "vcenter"]
+        if extra
+        else subscribable(router, "openfaas")
+    )
+    for selector in selectors:
         if selector.everything:
             raise ManifestError(
                 "OpenFaaS topics are exact event names: a catch-all route ('*' or a default "
@@ -59,8 +76,11 @@ def openfaas_stack(
     gateway: str = DEFAULT_GATEWAY,
     handler: str = ".",
     environment: dict[str, str] | None = None,
+    extra_topics: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The ``stack.yml`` document (provider ``openfaas``, template ``python3-http``).
+
+    ``extra_topics`` are subjects to subscribe beside the routes' names (:func:`topics`).
 
     Raises:
         ManifestError: the routes cannot be expressed as OpenFaaS topics.
@@ -69,7 +89,7 @@ def openfaas_stack(
         "lang": "python3-http",
         "handler": handler,
         "image": image,
-        "annotations": {"topic": ",".join(topics(router))},
+        "annotations": {"topic": ",".join(topics(router, extra_topics))},
     }
     if environment:
         function["environment"] = {k: str(environment[k]) for k in sorted(environment)}
