@@ -1,0 +1,60 @@
+"""veba serve reads VEBA_AUTH like a deployed function: each --adapter refuses what the
+configured check refuses, and serves the rest."""
+
+from __future__ import annotations
+
+import base64
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from veba_sdk.testing import make_event, to_openfaas
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent / "adapters"))
+from _servers import PYTHON, free_port, running  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+VEBA = [PYTHON, "-c", "import sys; from veba_sdk.cli import main; sys.exit(main())"]
+PASSWORD = "serve-password-5e1"
+
+
+@pytest.mark.parametrize("adapter", ["knative", "openfaas", "gcf"])
+def test_veba_serve_checks_basic_auth(adapter: str, tmp_path: Path) -> None:
+    if adapter == "gcf":
+        pytest.importorskip("functions_framework")
+    log = tmp_path / "handled.log"
+    port = free_port()
+    argv = [*VEBA, "serve", "_auth_apps:router", "--adapter", adapter, "--port", str(port)]
+    env = {"PYTHONPATH": str(HERE), "VEBA_TEST_LOG": str(log), "VEBA_AUTH": "basic",
+           "VEBA_BASIC_USERNAME": "veba", "VEBA_BASIC_PASSWORD": PASSWORD}  # fmt: skip
+    body = to_openfaas(make_event("VmPoweredOnEvent"))["body"]
+    headers = {"Content-Type": "application/cloudevents+json"}
+    with running(argv, port, env=env, cwd=HERE, ready_path=None) as url:
+        wrong = httpx.post(url, content=body, headers=headers, auth=("veba", "guess"))
+        assert wrong.status_code == 401, wrong.text
+        assert wrong.text == "wrong user name or password\n"
+        assert wrong.headers["www-authenticate"].startswith('Basic realm="veba"')
+        assert not log.exists()
+        right = httpx.post(url, content=body, headers=headers, auth=("veba", PASSWORD))
+        assert right.status_code in (200, 204), right.text
+        assert len(log.read_text().splitlines()) == 1
+    text = (Path("/tmp") / f"veba-server-{port}.log").read_text()
+    assert PASSWORD not in text
+    assert base64.b64encode(f"veba:{PASSWORD}".encode()).decode() not in text
+    assert "refused POST /: 401 wrong user name or password" in text
+
+
+def test_veba_serve_fails_fast_on_a_bad_setting(tmp_path: Path) -> None:
+    import subprocess
+
+    argv = [*VEBA, "serve", "_auth_apps:router", "--port", str(free_port())]
+    env = {"PYTHONPATH": str(HERE), "VEBA_TEST_LOG": str(tmp_path / "l"), "VEBA_AUTH": "basic",
+           "VEBA_BASIC_USERNAME": "veba", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    done = subprocess.run(argv, cwd=HERE, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "VEBA_BASIC_PASSWORD (or VEBA_BASIC_PASSWORD_FILE) must be set" in done.stderr
+    assert "Traceback" not in done.stderr
