@@ -50,8 +50,21 @@ class EventRecord:
             fields = dict(self.fields)
             fields["seq"] = self.seq
             fields["data"] = _shown_data(fields.get("data"))
+            fields["attributes"] = _shown_attributes(fields.get("attributes") or {})
             text = self._json = json.dumps(fields, default=str, ensure_ascii=False)
         return text
+
+
+_CORE = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype")
+
+
+def _shown_attributes(attributes: Mapping[str, Any]) -> dict[str, str]:
+    """Core attributes first, then the extensions, all as text."""
+    shown = {key: str(attributes[key]) for key in _CORE if attributes.get(key) is not None}
+    for key, value in attributes.items():
+        if key not in shown and value is not None:
+            shown[key] = str(value)
+    return shown
 
 
 def _shown_data(data: Any) -> Any:
@@ -167,7 +180,7 @@ class EventFeed:
     def publish(self, fields: Mapping[str, Any]) -> EventRecord:
         """Add one event's record (``fields`` as the page reads them) and wake the viewers."""
         fields = dict(fields)
-        fields.setdefault("received", time.time())
+        fields.setdefault("received", time.time())  # shown as the page's local time
         with self._lock:
             record = EventRecord(next(self._seq), fields)
             self._ring.append(record)

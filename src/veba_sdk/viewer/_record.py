@@ -16,18 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ObservedTarget", "ViewerObserver"]
 
-_CORE = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype")
-
-
-def _attributes(attributes: Any) -> dict[str, str]:
-    """Core attributes first, then the extensions, all as text."""
-    shown = {key: str(attributes[key]) for key in _CORE if attributes.get(key) is not None}
-    for key, value in attributes.items():
-        if key not in shown and value is not None:
-            shown[key] = str(value)
-    return shown
-
-
 def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:500]
 
@@ -88,7 +76,7 @@ class ViewerObserver(DispatchObserver):
                 "name": envelope.name,
                 "category": envelope.category,
                 "producer": envelope.producer,
-                "attributes": _attributes(envelope.attributes),
+                "attributes": envelope.attributes,  # shaped when a page reads it
                 "data": envelope.data,
                 "handlers": handlers,
                 "outcome": outcome,
@@ -149,7 +137,7 @@ class ObservedTarget:
                     "name": _name_of(attributes),
                     "category": attributes.get("eventclass") or "",
                     "producer": "source",
-                    "attributes": _attributes(attributes),
+                    "attributes": attributes,
                     "data": data,
                     "handlers": [handler],
                     "outcome": handler["outcome"],
