@@ -269,3 +269,11 @@ def test_a_refused_token_is_never_remembered(issuer: Issuer) -> None:
     token = issuer.token(sub="system:serviceaccount:default:intruder")
     for _ in range(3):
         refused(auth, token, status=403)
+
+
+def test_token_file_is_never_sent_over_plain_http_elsewhere() -> None:
+    from veba_sdk.auth._oidc import _private_channel
+
+    assert _private_channel("https://10.0.0.1:6443/openid/v1/jwks")
+    assert _private_channel("http://127.0.0.1:8080/openid/v1/jwks")
+    assert not _private_channel("http://10.0.0.1:6443/openid/v1/jwks")

@@ -48,6 +48,14 @@ _MAX_DOCUMENT = 1 << 20
 _ACCEPTED_MAX = 1024
 
 
+def _private_channel(url: str) -> bool:
+    """Whether ``url`` is HTTPS, or plain HTTP to this host (where a token may go)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "::1", "localhost")
+
+
 def _header(token: str) -> dict[str, Any] | None:
     """The JOSE header of a compact JWS (unverified), or ``None`` if it is none."""
     head, dot, _ = token.partition(".")
@@ -87,8 +95,8 @@ class OIDCAuth:
         ca_file: CA bundle to verify the issuer's TLS certificate (in a pod:
             ``/var/run/secrets/kubernetes.io/serviceaccount/ca.crt``).
         token_file: a token sent as ``Authorization: Bearer`` when fetching the discovery
-            document and keys (the API server serves them to service accounts); read at each
-            fetch, since projected tokens rotate.
+            document and keys (the API server serves them to service accounts), over HTTPS
+            (or to this host) only; read at each fetch, since projected tokens rotate.
         cache_seconds: how long fetched keys are used before they are fetched again.
         min_refresh: at least this many seconds between fetches caused by unknown key ids,
             so forged tokens cannot make the function hammer the issuer.
@@ -333,7 +341,7 @@ class OIDCAuth:
         import urllib.request
 
         headers = {"Accept": "application/json"}
-        if self.token_file:
+        if self.token_file and _private_channel(url):  # never a credential over plain HTTP
             try:
                 with open(self.token_file, encoding="utf-8") as handle:
                     headers["Authorization"] = "Bearer " + handle.read().strip()
