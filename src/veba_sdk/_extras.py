@@ -33,6 +33,7 @@ OPTIONAL_MODULES: dict[str, str] = {
     "functions_framework": "functions-framework",
     "httpx": "httpx",
     "jwt": "PyJWT",
+    "opentelemetry": "opentelemetry-api",
     "orjson": "orjson",
     "prometheus_client": "prometheus-client",
     "pyVim": "pyvmomi",

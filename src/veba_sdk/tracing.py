@@ -123,8 +123,13 @@ class TracingObserver(DispatchObserver):
     """
 
     def __init__(self, provider: TracerProvider) -> None:
-        from opentelemetry import context, trace
-        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+        from ._extras import needs_extra
+
+        with needs_extra("otel", "veba_sdk.tracing.TracingObserver"):
+            from opentelemetry import context, trace
+            from opentelemetry.trace.propagation.tracecontext import (
+                TraceContextTextMapPropagator,
+            )
 
         self._trace = trace
         self._context = context

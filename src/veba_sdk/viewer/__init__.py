@@ -62,7 +62,10 @@ class ViewerServer:
         *,
         allow_remote: bool = False,
     ) -> None:
-        import uvicorn
+        from .._extras import needs_extra
+
+        with needs_extra("cli", "veba_sdk.viewer.ViewerServer"):
+            import uvicorn
 
         self.feed = feed
         config = uvicorn.Config(
