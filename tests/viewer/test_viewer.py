@@ -113,3 +113,50 @@ def test_events_sent_appear_live_with_their_handlers(server: str, browser: objec
     expect(late.locator(".event")).to_have_count(5)
     late.close()
     page.close()
+
+
+def test_serve_stops_promptly_with_a_page_open() -> None:
+    """An open viewer page is a response that never ends; SIGTERM still stops the server."""
+    import threading
+    import time
+
+    import httpx
+
+    port = free_port()
+    argv = [str(BIN / "veba"), "serve", "viewer_demo", "--viewer", "--port", str(port)]
+    process = subprocess.Popen(
+        argv, cwd=HERE, env=server_env({"PYTHONPATH": str(HERE)}),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/_veba/", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "veba serve did not start"
+            time.sleep(0.05)
+        opened = threading.Event()
+
+        def read() -> None:
+            timeout = httpx.Timeout(5.0, read=None)
+            try:
+                with httpx.stream("GET", base + "/_veba/events", timeout=timeout) as response:
+                    for _ in response.iter_lines():
+                        opened.set()
+            except httpx.HTTPError:
+                return
+
+        threading.Thread(target=read, daemon=True).start()
+        assert opened.wait(10)
+        started = time.monotonic()
+        process.terminate()
+        process.wait(timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
