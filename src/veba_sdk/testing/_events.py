@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,6 +18,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .._router import _suggest
 from ..events._envelope import PRODUCERS
+from ._payloads import (
+    base_tree,
+    catalogue,
+    describe,
+    format_time,
+    merge,
+    wire,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -40,66 +47,9 @@ __all__ = [
 
 DEFAULT_SOURCE = "https://vcenter.vsphere.local/sdk"
 VSPHERE_API_VERSION = "8.0.3.0"
-DEFAULT_USER = "VSPHERE.LOCAL\\Administrator"
-DEFAULT_TYPE_IDS = {
-    "EventEx": "com.vmware.vc.HA.ClusterFailoverActionCompletedEvent",
-    "ExtendedEvent": "com.vmware.vcIntegrity.ScanStart",
-}
 _CATEGORY = {"EventEx": "eventex", "ExtendedEvent": "extendedevent"}
 MODES = ("binary", "structured")
 ENCODINGS = ("json", "xml")
-
-# The entity arguments vCenter fills in, by the nearest base class of the event.
-_ENTITIES: dict[str, tuple[str, ...]] = {
-    "VmEvent": ("datacenter", "compute_resource", "host", "vm", "ds"),
-    "HostEvent": ("datacenter", "compute_resource", "host"),
-    "ClusterEvent": ("datacenter", "compute_resource"),
-    "DatastoreEvent": ("datacenter", "ds"),
-    "DvsEvent": ("datacenter", "dvs"),
-    "DatacenterEvent": ("datacenter",),
-    "EventEx": ("datacenter", "compute_resource"),
-    "ResourcePoolEvent": ("datacenter", "compute_resource"),
-    "AlarmEvent": ("datacenter",),
-}
-
-# Plausible inventory: argument type -> (entity name, MoRef type, MoRef value).
-_INVENTORY: dict[str, tuple[str, str, str]] = {
-    "DatacenterEventArgument": ("Datacenter", "Datacenter", "datacenter-3"),
-    "ComputeResourceEventArgument": ("Cluster-01", "ClusterComputeResource", "domain-c8"),
-    "HostEventArgument": ("esx01.vsphere.local", "HostSystem", "host-19"),
-    "VmEventArgument": ("web-01", "VirtualMachine", "vm-42"),
-    "DatastoreEventArgument": ("datastore1", "Datastore", "datastore-15"),
-    "NetworkEventArgument": ("VM Network", "Network", "network-17"),
-    "DvsEventArgument": ("DSwitch-01", "VmwareDistributedVirtualSwitch", "dvs-21"),
-    "FolderEventArgument": ("Discovered virtual machine", "Folder", "group-v4"),
-    "ResourcePoolEventArgument": ("Resources", "ResourcePool", "resgroup-9"),
-    "ManagedEntityEventArgument": ("esx01.vsphere.local", "HostSystem", "host-19"),
-    "AlarmEventArgument": ("Host connection and power state", "Alarm", "alarm-1"),
-    "ScheduledTaskEventArgument": ("Nightly snapshot", "ScheduledTask", "schedule-2"),
-    "TgwEventArgument": ("tgw-01", "TransitGateway", "tgw-1"),
-}
-_MOREF_TYPES = {
-    "alarm": ("Alarm", "alarm-1"),
-    "managedObject": ("HostSystem", "host-19"),
-    "entity": ("HostSystem", "host-19"),
-    "profile": ("HostProfile", "hostprofile-1"),
-}
-_STRINGS = {
-    "user_name": DEFAULT_USER,
-    "severity": "info",
-    "message": "",
-    "object_type": "ClusterComputeResource",
-    "object_id": "domain-c8",
-    "object_name": "Cluster-01",
-    "change_tag": "",
-}
-
-
-def _catalogue() -> tuple[Any, Any, Any]:
-    from ..events._catalogue import ARGUMENTS, EVENTS
-    from ..events._models import all_fields
-
-    return EVENTS, ARGUMENTS, all_fields
 
 
 def event_name(event: Event) -> str:
@@ -123,176 +73,6 @@ def _category_of(event: Event) -> str:
         if class_name in chain:
             return category
     return "event"
-
-
-def _words(class_name: str) -> str:
-    base = class_name[:-5] if class_name.endswith("Event") else class_name
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", base).lower()
-
-
-def _default_value(field_name: str, camel: str, kind: str, optional: bool, since: str) -> Any:
-    """A plausible value for one field of a freshly made event (python names, nested)."""
-    if kind.startswith("list:"):
-        return []
-    if kind == "int":
-        return 1
-    if kind == "float":
-        return 0.0
-    if kind == "bool":
-        return False
-    if kind == "datetime":
-        return datetime.now(UTC)
-    if kind == "str":
-        if field_name in _STRINGS:
-            return _STRINGS[field_name]
-        return None if optional else ""
-    if kind == "moref":
-        mo_type, mo_value = _MOREF_TYPES.get(camel, ("ManagedEntity", "entity-1"))
-        return {"type": mo_type, "value": mo_value}
-    if kind in ("mapping", "any"):
-        return None
-    return None if optional else _argument(kind)
-
-
-def _argument(kind: str) -> dict[str, Any] | None:
-    """A filled-in argument object (python names), e.g. a ``HostEventArgument``."""
-    _events, arguments, all_fields = _catalogue()
-    if kind not in arguments:
-        return None
-    inventory = _INVENTORY.get(kind)
-    out: dict[str, Any] = {}
-    for field in all_fields(kind):
-        py, _pascal, camel, field_kind, optional, since = field
-        if field_kind == "moref" and inventory is not None:
-            out[py] = {"type": inventory[1], "value": inventory[2]}
-        elif py == "name" and inventory is not None:
-            out[py] = inventory[0]
-        else:
-            out[py] = _default_value(py, camel, field_kind, optional, since)
-    return out
-
-
-def _base_tree(class_name: str) -> dict[str, Any]:
-    """Every field of a class with vCenter-like defaults, keyed by python name."""
-    from ..events import ancestors
-
-    _events, _arguments, all_fields = _catalogue()
-    chain = ancestors(class_name)
-    entities = next((_ENTITIES[c] for c in chain if c in _ENTITIES), ())
-    key = random.randint(10_000, 99_999_999)
-    tree: dict[str, Any] = {}
-    for field in all_fields(class_name):
-        py, _pascal, camel, kind, optional, since = field
-        if py in ("key", "chain_id"):
-            tree[py] = key
-        elif py in ("datacenter", "compute_resource", "host", "vm", "ds", "net", "dvs", "tgw"):
-            tree[py] = _argument(kind) if py in entities else None
-        elif py in ("full_formatted_message", "audit_id"):
-            tree[py] = None
-        else:
-            tree[py] = _default_value(py, camel, kind, optional, since)
-    if class_name in DEFAULT_TYPE_IDS:
-        tree["event_type_id"] = DEFAULT_TYPE_IDS[class_name]
-    return tree
-
-
-def _plain(value: Any) -> Any:
-    """Model instances given as overrides, as nested python-name mappings."""
-    if hasattr(value, "__attrs_attrs__"):
-        return {
-            a.name: _plain(getattr(value, a.name))
-            for a in value.__attrs_attrs__
-            if a.name not in ("extra", "class_name")
-        }
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _merge(tree: dict[str, Any], path: list[str], value: Any, known: Mapping[str, str]) -> None:
-    """Set ``tree[path]``, merging mappings; ``known`` maps field names to kinds (checked)."""
-    _events, arguments, all_fields = _catalogue()
-    head = path[0]
-    if known and head not in known:
-        raise TypeError(f"no field {head!r}; fields are: {', '.join(sorted(known))}")
-    kind = known.get(head, "any")
-    if len(path) > 1:
-        child = tree.get(head)
-        if not isinstance(child, dict):
-            child = (_argument(kind) if kind in arguments else None) or {}
-            tree[head] = child
-        sub_known = {f[0]: f[3] for f in all_fields(kind)} if kind in arguments else {}
-        if kind == "moref":
-            sub_known = {"type": "str", "value": "str", "server_guid": "str"}
-        _merge(child, path[1:], value, sub_known)
-        return
-    value = _plain(value)
-    current = tree.get(head)
-    if isinstance(value, Mapping) and isinstance(current, dict) and kind not in ("mapping", "any"):
-        for sub, sub_value in value.items():
-            _merge(current, [sub], sub_value, {})
-    else:
-        tree[head] = value
-
-
-def _describe(tree: Mapping[str, Any], class_name: str) -> str:
-    """A FullFormattedMessage in vCenter's manner, from the event's entities."""
-    if class_name in DEFAULT_TYPE_IDS:
-        from ..events._type_ids import type_id_info
-
-        type_id = tree.get("event_type_id") or class_name
-        info = type_id_info(str(type_id))
-        if info is not None and info.description and info.description != type_id:
-            return info.description  # vCenter's own words for the id
-        target = tree.get("object_name") or "Cluster-01"
-        return f"{type_id} on {target}"
-    text = _words(class_name)
-    text = text[:1].upper() + text[1:]
-    for field, label in (
-        ("vm", "VM"),
-        ("host", "host"),
-        ("ds", "datastore"),
-        ("dvs", "switch"),
-        ("compute_resource", "cluster"),
-        ("datacenter", "datacenter"),
-    ):
-        argument = tree.get(field)
-        if isinstance(argument, Mapping) and argument.get("name"):
-            return f"{text}: {label} {argument['name']}"
-    return text
-
-
-def _wire(tree: Any, kind: str) -> Any:
-    """Python-name values to the lowerCamel wire shape the parser reads."""
-    _events, arguments, all_fields = _catalogue()
-    if tree is None:
-        return None
-    if kind.startswith("list:"):
-        return [_wire(v, kind[5:]) for v in tree]
-    if kind == "datetime" and isinstance(tree, datetime):
-        return _format_time(tree)
-    if kind == "moref" and isinstance(tree, Mapping):
-        mo = {"type": tree.get("type", ""), "value": tree.get("value", "")}
-        if tree.get("server_guid"):
-            mo["serverGuid"] = tree["server_guid"]
-        return mo
-    if kind in arguments and isinstance(tree, Mapping):
-        fields = {f[0]: f for f in all_fields(kind)}
-        return {
-            (fields[k][2] if k in fields else k): (_wire(v, fields[k][3]) if k in fields else v)
-            for k, v in tree.items()
-        }
-    return tree
-
-
-def _format_time(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}".rstrip("0")
-    return text + "Z"
 
 
 def class_for_name(name: str) -> str:
@@ -338,9 +118,9 @@ def make_event(name: str, **overrides: Any) -> Event:
     """
     from ..events import parse_event
 
-    _events, _arguments, all_fields = _catalogue()
+    _events, _arguments, all_fields = catalogue()
     class_name = class_for_name(name)
-    tree = _base_tree(class_name)
+    tree = base_tree(class_name)
     if class_name != name:
         tree["event_type_id"] = name
     fields = all_fields(class_name)
@@ -349,10 +129,10 @@ def make_event(name: str, **overrides: Any) -> Event:
     for key, value in overrides.items():
         path = key.split("__")
         message_given = message_given or path[0] == "full_formatted_message"
-        _merge(tree, path, value, known)
+        merge(tree, path, value, known)
     if not message_given:
-        tree["full_formatted_message"] = _describe(tree, class_name)
-    payload = {f[2]: _wire(tree.get(f[0]), f[3]) for f in fields}
+        tree["full_formatted_message"] = describe(tree, class_name)
+    payload = {f[2]: wire(tree.get(f[0]), f[3]) for f in fields}
     return parse_event(payload, name=class_name)
 
 
@@ -371,7 +151,7 @@ def _percent(value: str) -> str:
 
 
 def _xml_value(tag: str, value: Any, kind: str, parts: list[str]) -> None:
-    _events, arguments, _all_fields = _catalogue()
+    _events, arguments, _all_fields = catalogue()
     if value is None:
         return
     if kind.startswith("list:"):
@@ -407,7 +187,7 @@ def _xml_value(tag: str, value: Any, kind: str, parts: list[str]) -> None:
 
 
 def _xml_fields(mapping: Mapping[str, Any], class_name: str, parts: list[str]) -> None:
-    _events, _arguments, all_fields = _catalogue()
+    _events, _arguments, all_fields = catalogue()
     kinds = {f[2]: f[3] for f in all_fields(class_name)}
     for key, value in mapping.items():
         _xml_value(key, value, kinds.get(key, "any"), parts)
@@ -449,7 +229,7 @@ def _horizon_attributes(event: HorizonEvent, producer: str, source: str) -> dict
     attributes = {"specversion": "1.0", "id": str(event.id), "source": source, "type": ce_type}
     if event.time is not None:
         # Both producers keep whole seconds: time.Unix(ms / 1000, 0).
-        attributes["time"] = _format_time(event.time.replace(microsecond=0))
+        attributes["time"] = format_time(event.time.replace(microsecond=0))
     return attributes
 
 
@@ -518,7 +298,7 @@ def _attributes(event: Event | HorizonEvent, producer: str, source: str) -> dict
             type=f"com.vmware.vsphere.{name}.v0",
             eventclass=category,
         )
-    attributes["time"] = _format_time(created)
+    attributes["time"] = format_time(created)
     attributes["vsphereapiversion"] = VSPHERE_API_VERSION
     return attributes
 
