@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from _idem_parts import TABLE, RedisServer, free_port
@@ -29,6 +29,7 @@ from veba_sdk.idempotency import (
 from veba_sdk.testing import client, make_event
 
 StoreFactory = Callable[..., Any]
+Platform = Literal["knative", "openfaas", "lambda"]
 KINDS = ["memory", "redis", "dynamodb"]
 
 
@@ -139,7 +140,7 @@ def test_async_twins_claim_atomically(kind: str, request: pytest.FixtureRequest)
 
 @pytest.mark.parametrize("platform", ["knative", "openfaas", "lambda"])
 def test_the_router_runs_an_event_once_across_redeliveries(
-    make_store: StoreFactory, platform: str
+    make_store: StoreFactory, platform: Platform
 ) -> None:
     store = make_store()
     router = Router(idempotency=store)
@@ -216,7 +217,7 @@ def test_async_dispatch_awaits_the_store_without_blocking_the_loop() -> None:
 @pytest.mark.parametrize("platform", ["knative", "openfaas", "lambda"])
 @pytest.mark.parametrize("kind", ["redis", "dynamodb"])
 def test_a_store_that_is_down_fails_the_delivery_with_one_log_line(
-    kind: str, platform: str, caplog: pytest.LogCaptureFixture
+    kind: str, platform: Platform, caplog: pytest.LogCaptureFixture
 ) -> None:
     port = free_port()  # nothing listens there
     if kind == "redis":
@@ -247,3 +248,32 @@ def test_a_store_that_is_down_fails_the_delivery_with_one_log_line(
     assert "\n" not in lines[0]
     assert "not handled; the delivery fails for a retry" in lines[0]
     assert ("redis store at" if kind == "redis" else "dynamodb store (table") in lines[0]
+
+
+def test_dynamodb_reads_the_item_when_a_refusal_does_not_carry_it(
+    dynamodb_endpoint: str,
+) -> None:
+    """DynamoDB-compatible services that ignore ReturnValuesOnConditionCheckFailure: the store
+    falls back to a consistent GetItem."""
+    import boto3
+
+    real = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    calls: list[str] = []
+
+    class WithoutOldItem:
+        exceptions = real.exceptions
+
+        def put_item(self, **request: Any) -> Any:
+            calls.append("put_item")
+            request.pop("ReturnValuesOnConditionCheckFailure", None)
+            return real.put_item(**request)
+
+        def get_item(self, **request: Any) -> Any:
+            calls.append("get_item")
+            return real.get_item(**request)
+
+    store = DynamoDBIdempotencyStore(TABLE, client=WithoutOldItem())
+    key = _key()
+    assert store.begin(key) == "new"
+    assert store.begin(key) == "in_progress"
+    assert calls == ["put_item", "put_item", "get_item"]

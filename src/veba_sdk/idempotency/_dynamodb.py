@@ -133,13 +133,17 @@ class DynamoDBIdempotencyStore:
                             ":now_ms": {"N": str(int(now * 1000))},
                             ":in_progress": {"S": IN_PROGRESS},
                         },
+                        # A refused claim answers the item that refused it: no second call.
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
-                except client.exceptions.ConditionalCheckFailedException:
-                    item = client.get_item(
-                        TableName=self.table_name,
-                        Key={self._key_attr: {"S": key}},
-                        ConsistentRead=True,
-                    ).get("Item")
+                except client.exceptions.ConditionalCheckFailedException as refused:
+                    item = refused.response.get("Item")
+                    if item is None:  # a service that does not return it: read it
+                        item = client.get_item(
+                            TableName=self.table_name,
+                            Key={self._key_attr: {"S": key}},
+                            ConsistentRead=True,
+                        ).get("Item")
                     if item is None:
                         continue  # deleted (abandoned) since the put: claim again
                     status = item.get(self._status_attr, {}).get("S")
