@@ -318,7 +318,9 @@ class Router:
     their Horizon type, any CloudEvent by its ``type`` (:meth:`on_type`).
 
     Args:
-        idempotency: a store that makes redelivered events run once; ``True`` for the
+        idempotency: a store that makes redelivered events run once (see
+            :mod:`veba_sdk.idempotency`: ``RedisIdempotencyStore`` or
+            ``DynamoDBIdempotencyStore`` to share it between replicas); ``True`` for the
             in-memory default, ``None``/``False`` to run every delivery.
         sync_handlers_in_thread: in :meth:`dispatch_async`, run plain ``def`` handlers in a
             worker thread (the default) so their blocking I/O never stalls the event loop.
