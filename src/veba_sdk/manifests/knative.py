@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._selectors import (
+    CATEGORIES,
     HORIZON_PRODUCERS,
     ManifestError,
     Selector,
@@ -223,6 +224,10 @@ def filter_items(selector: Selector, producer: str) -> list[Item]:
             else:
                 items.append({"exact": {"subject": selector.name}})
     elif producer == "vsphere-source":
+        if selector.name is None and selector.categories == CATEGORIES:
+            # Every vCenter event ("*"): the VSphereSource's types, whether or not its version
+            # sends ``eventclass``.
+            return _glob_items("type", VSPHERE_TYPE_PREFIX + "*" + VSPHERE_TYPE_SUFFIX)
         # The type names the class exactly: an exact class name needs no ``eventclass``.
         by_name = selector.name is not None and not selector.glob
         if selector.categories is not None and not (by_name and selector.categories == ("event",)):
