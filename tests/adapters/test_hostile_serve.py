@@ -204,7 +204,7 @@ def test_hostile_requests(target: Target) -> None:
         before = rss(target.pid)
         started = time.monotonic()
         for index in range(REQUESTS):
-            if index % 500 == 499:
+            if index % 500 == 1:
                 hostile = generate.ten_mb()
             elif index % 10 == 3:
                 hostile = issue_cases(rng)
