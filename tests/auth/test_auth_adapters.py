@@ -109,14 +109,17 @@ def test_auth_none_leaves_every_adapter_as_it_was(monkeypatch: pytest.MonkeyPatc
 
 
 def test_importing_adapters_loads_no_jwt_library() -> None:
-    """``veba_sdk.auth`` is imported by the HTTP adapters; PyJWT, cryptography, ssl and urllib
-    only when an OIDCAuth is made or fetches keys."""
+    """``veba_sdk.auth`` is imported by the HTTP adapters; with no check configured that
+    loads neither attrs nor hmac, and PyJWT, cryptography and urllib only come with an
+    OIDCAuth."""
     code = (
         "import sys\n"
         "import veba_sdk.adapters.knative, veba_sdk.adapters.openfaas\n"
         "import veba_sdk.adapters.aws_lambda\n"
-        "from veba_sdk.auth import BasicAuth, HMACAuth\n"
-        "print(sorted(m for m in ('jwt', 'cryptography', 'urllib.request') if m in sys.modules))\n"
+        "from veba_sdk.auth import from_env\n"
+        "from_env({})\n"
+        "names = ('jwt', 'cryptography', 'urllib.request', 'attr', 'hmac')\n"
+        "print(sorted(m for m in names if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -19,11 +19,15 @@ can be passed as ``auth=``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._base import Authenticator, Denial, Request, check_async, headers_from_pairs
-from ._basic import BasicAuth
 from ._env import from_env
-from ._hmac import HMACAuth
-from ._oidc import OIDCAuth
+
+if TYPE_CHECKING:
+    from ._basic import BasicAuth
+    from ._hmac import HMACAuth
+    from ._oidc import OIDCAuth
 
 __all__ = [
     "Authenticator",
@@ -36,3 +40,22 @@ __all__ = [
     "from_env",
     "headers_from_pairs",
 ]
+
+# The schemes are imported when first named: the adapters import this package, and a function
+# that checks nothing should not pay for base64, hmac or the OIDC machinery.
+_LAZY = {"BasicAuth": "_basic", "HMACAuth": "_hmac", "OIDCAuth": "_oidc"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

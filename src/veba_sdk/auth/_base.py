@@ -1,4 +1,8 @@
-"""What every sender check is: a request in, ``None`` (let it through) or a :class:`Denial` out."""
+"""What every sender check is: a request in, ``None`` (let it through) or a :class:`Denial` out.
+
+Plain slotted classes, not attrs: every HTTP adapter imports this module, and attrs is
+imported by nothing else at start-up.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
 
-import attrs
-
 __all__ = ["Authenticator", "Denial", "Request", "check_async", "headers_from_pairs"]
 
 logger = logging.getLogger("veba_sdk.auth")
 
 
-@attrs.frozen
 class Request:
     """The parts of an HTTP request a check may read.
 
@@ -25,22 +26,48 @@ class Request:
             with ``needs_body = False`` are run that way).
     """
 
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: bytes | None = None
+    __slots__ = ("body", "headers", "method", "path")
+
+    def __init__(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None = None
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:
+        size = "None" if self.body is None else f"<{len(self.body)} bytes>"
+        return f"Request({self.method!r}, {self.path!r}, <{len(self.headers)} headers>, {size})"
 
 
-@attrs.frozen
 class Denial:
     """A refused request: the status, a one-line reason, and headers for the answer.
 
     The reason never holds the credential that was presented; it is safe to log and to send.
     """
 
-    status: int
-    reason: str
-    headers: tuple[tuple[str, str], ...] = ()
+    __slots__ = ("headers", "reason", "status")
+
+    def __init__(self, status: int, reason: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Denial):
+            return NotImplemented
+        return (self.status, self.reason, self.headers) == (
+            other.status,
+            other.reason,
+            other.headers,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.status, self.reason, self.headers))
+
+    def __repr__(self) -> str:
+        return f"Denial({self.status}, {self.reason!r}, {self.headers!r})"
 
 
 @runtime_checkable

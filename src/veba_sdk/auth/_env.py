@@ -28,8 +28,6 @@ from collections.abc import Mapping
 
 from .._errors import ConfigError
 from ._base import Authenticator
-from ._basic import BasicAuth
-from ._hmac import HMACAuth
 from ._secrets import environ, read_setting
 
 __all__ = ["SCHEMES", "from_env", "resolve"]
@@ -49,10 +47,14 @@ def from_env(env: Mapping[str, str] | None = None) -> Authenticator | None:
     if scheme in ("", "none", "off"):
         return None
     if scheme == "basic":
+        from ._basic import BasicAuth
+
         username = read_setting(env, "VEBA_BASIC_USERNAME")
         password = read_setting(env, "VEBA_BASIC_PASSWORD")
         return BasicAuth(username, password)
     if scheme == "hmac":
+        from ._hmac import HMACAuth
+
         secret = read_setting(env, "VEBA_HMAC_SECRET")
         try:
             return HMACAuth(
