@@ -69,7 +69,6 @@ def tracing_observer() -> TracingObserver | None:
         if _observer is None or _observer_provider is not provider:
             _observer = TracingObserver(provider)
             _observer_provider = provider
-            _trace_httpx()
         return _observer
 
 
@@ -173,6 +172,8 @@ class TracingObserver(DispatchObserver):
         """Start a handler's span, a child of the event's, and make it current."""
         if state is None:
             return None
+        if not _httpx_traced and "httpx" in sys.modules:  # a vROps client was imported
+            _trace_httpx()
         attributes = dict(state[2])
         attributes["code.function"] = route.name
         attributes["veba.route"] = route.pattern
@@ -241,16 +242,18 @@ _httpx_traced = False
 
 def _trace_httpx() -> None:
     """Wrap ``httpx.Client.send`` / ``httpx.AsyncClient.send`` once, so requests made while a
-    handler's span is current get a ``CLIENT`` span and carry ``traceparent``. Skipped when
+    handler's span is current get a ``CLIENT`` span and carry ``traceparent``. Done on the
+    first handler that runs once something imported httpx (never importing it); skipped when
     OpenTelemetry's own httpx instrumentation is loaded (it makes these spans itself)."""
     global _httpx_traced
-    if _httpx_traced or "opentelemetry.instrumentation.httpx" in sys.modules:
+    with _lock:
+        if _httpx_traced:
+            return
+        _httpx_traced = True
+    if "opentelemetry.instrumentation.httpx" in sys.modules:
         return
-    try:
-        import httpx
-    except ImportError:
-        return
-    _httpx_traced = True
+    import httpx
+
     sync_send = httpx.Client.send
     async_send = httpx.AsyncClient.send
 
