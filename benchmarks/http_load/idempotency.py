@@ -101,6 +101,15 @@ def start_redis(logdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("redis-server did not start")
 
 
+def dbsize(url: str) -> int:
+    """How many keys the benchmark's Redis holds (one per event claimed)."""
+    host, _, port = url.removeprefix("redis://").partition("/")[0].partition(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"DBSIZE\r\n")
+        reply = sock.recv(64)
+    return int(reply.strip().lstrip(b":"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 s per contender, 2 rounds")
@@ -125,16 +134,19 @@ def main(argv: list[str] | None = None) -> int:
         servers = {c.key: Server(c, logdir) for c in chosen}
         samples: dict[str, list[Measurement]] = {c.key: [] for c in chosen}
         next_key = 1_000_000
+        redis_requests = 1  # wait_ready's event
         try:
             for server in servers.values():
                 server.wait_ready(ready)
             for number in range(1, rounds + 1):
                 for contender in chosen:
                     server = servers[contender.key]
-                    run_wrk(server.url, template, next_key, 1.0)  # warm-up
+                    warm = run_wrk(server.url, template, next_key, 1.0)
                     next_key += 10_000_000
                     result = run_wrk(server.url, template, next_key, seconds)
                     next_key += 10_000_000
+                    if contender.key == "r":
+                        redis_requests += warm.requests + result.requests
                     if result.errors:
                         tail = server.tail()
                         raise RuntimeError(f"{contender.key}: {result.errors} errors: {tail}")
@@ -144,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
                         f"p50 {result.p50_us / 1000:.2f} ms p99 {result.p99_us / 1000:.2f} ms",
                         file=sys.stderr, flush=True,
                     )  # fmt: skip
+            # Every request was a new event: Redis holds one record for each, or the load
+            # measured duplicates instead of claims.
+            records = dbsize(url)
+            print(f"redis records: {records:,} for {redis_requests:,} requests", file=sys.stderr)
+            if records < redis_requests:
+                raise RuntimeError(f"{records} records for {redis_requests} requests")
         finally:
             for server in servers.values():
                 server.stop()
