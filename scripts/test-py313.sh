@@ -34,7 +34,7 @@ CHECKOUT="$PWD"
 ROOT="${PY313_ROOT:-.matrix/trixie}"
 mkdir -p "$(dirname "$ROOT")"
 ROOT="$(cd "$(dirname "$ROOT")" && pwd)/$(basename "$ROOT")"
-PACKAGES=(wrk procps)  # wrk for the HTTP load smoke test and benchmark; ps for process checks
+PACKAGES=(wrk procps curl)  # wrk: HTTP load smoke test and benchmark; ps: process checks; curl: OpenFaaS tests
 VENV=/opt/veba-venv
 CE2=/opt/veba-ce2
 
