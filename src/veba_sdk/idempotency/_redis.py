@@ -4,8 +4,9 @@ One key per event, ``SET key INPROGRESS NX PX <in-progress expiry>`` to claim it
 expires a dead replica's claim by itself), ``SET key COMPLETED PX <ttl>`` when handled,
 ``DEL`` on failure. The claim and the read of a taken key's state are one Lua script
 (:data:`CLAIM`, run by ``EVALSHA``): one command and one round trip, atomic on any Redis from
-2.6.12, in a cluster too (one key). It measured 20 to 45% more claims per second than the
-same two commands in a ``MULTI`` transaction.
+2.6.12. It measured 20 to 45% more claims per second than the same two commands in a
+``MULTI`` transaction. The client is a plain ``redis.Redis``: one server or a primary, not a
+Redis Cluster.
 """
 
 from __future__ import annotations
