@@ -26,9 +26,13 @@ if TYPE_CHECKING:
         ClientResponse,
         FunctionClient,
         LambdaTestContext,
+        Platform,
         client,
     )
     from veba_sdk.testing._events import (
+        Encoding,
+        Mode,
+        Producer,
         event_name,
         make_event,
         make_horizon_event,
@@ -43,9 +47,13 @@ if TYPE_CHECKING:
 __all__ = [
     "PLATFORMS",
     "ClientResponse",
+    "Encoding",
     "FakeVrops",
     "FunctionClient",
     "LambdaTestContext",
+    "Mode",
+    "Platform",
+    "Producer",
     "client",
     "event_name",
     "make_event",
@@ -58,7 +66,7 @@ __all__ = [
 ]
 
 _CLIENT_NAMES = frozenset(
-    {"PLATFORMS", "ClientResponse", "FunctionClient", "LambdaTestContext", "client"}
+    {"PLATFORMS", "ClientResponse", "FunctionClient", "LambdaTestContext", "Platform", "client"}
 )
 _EVENTS_NAMES = frozenset(__all__) - {"FakeVrops"} - _CLIENT_NAMES
 

@@ -13,7 +13,7 @@ import random
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 from xml.sax.saxutils import escape, quoteattr
 
 from .._router import _suggest
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_SOURCE",
     "VSPHERE_API_VERSION",
+    "Encoding",
+    "Mode",
+    "Producer",
     "class_for_name",
     "event_name",
     "make_event",
@@ -48,8 +51,15 @@ __all__ = [
 DEFAULT_SOURCE = "https://vcenter.vsphere.local/sdk"
 VSPHERE_API_VERSION = "8.0.3.0"
 _CATEGORY = {"EventEx": "eventex", "ExtendedEvent": "extendedevent"}
-MODES = ("binary", "structured")
-ENCODINGS = ("json", "xml")
+#: Who sends an event: the event router, the VSphereSource, or (Horizon events) the v0.8 Horizon
+#: source.
+Producer = Literal["router", "vsphere-source", "horizon-source"]
+#: The CloudEvents HTTP binding's content mode.
+Mode = Literal["binary", "structured"]
+#: The data's encoding (XML: a VSphereSource without ``payloadEncoding``).
+Encoding = Literal["json", "xml"]
+MODES: tuple[Mode, ...] = ("binary", "structured")
+ENCODINGS: tuple[Encoding, ...] = ("json", "xml")
 
 
 def event_name(event: Event) -> str:
@@ -305,9 +315,9 @@ def _attributes(event: Event | HorizonEvent, producer: str, source: str) -> dict
 
 def to_cloudevent(
     event: Event | HorizonEvent,
-    producer: str = "router",
-    mode: str = "binary",
-    encoding: str = "json",
+    producer: Producer = "router",
+    mode: Mode = "binary",
+    encoding: Encoding = "json",
     *,
     source: str = DEFAULT_SOURCE,
 ) -> tuple[dict[str, str], bytes]:
@@ -448,7 +458,14 @@ def send(
         headers: dict[str, str] = {"content-type": "application/json"}
         body: bytes = request["body"]
     elif platform == "knative":
-        headers, body = to_cloudevent(event, producer, mode, encoding, source=source)
+        # The command line's strings: to_cloudevent checks them at run time.
+        headers, body = to_cloudevent(
+            event,
+            cast(Producer, producer),
+            cast(Mode, mode),
+            cast(Encoding, encoding),
+            source=source,
+        )
     else:
         raise ValueError(f"platform must be 'knative' or 'openfaas', not {platform!r}")
     if client is not None:

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._events import (
     DEFAULT_SOURCE,
+    Encoding,
+    Mode,
+    Producer,
     make_event,
     make_horizon_event,
     to_cloudevent,
@@ -127,9 +130,9 @@ class FunctionClient(abc.ABC):
         name_or_event: str | Event,
         /,
         *,
-        producer: str | None = None,
-        mode: str | None = None,
-        encoding: str | None = None,
+        producer: Producer | None = None,
+        mode: Mode | None = None,
+        encoding: Encoding | None = None,
         source: str = DEFAULT_SOURCE,
         **overrides: Any,
     ) -> ClientResponse:
@@ -158,12 +161,12 @@ class FunctionClient(abc.ABC):
     def _send(
         self,
         event: Event,
-        producer: str | None,
-        mode: str | None,
-        encoding: str | None,
+        producer: Producer | None,
+        mode: Mode | None,
+        encoding: Encoding | None,
         source: str,
     ) -> ClientResponse:
-        given = {"producer": producer, "mode": mode, "encoding": encoding}
+        given: dict[str, Any] = {"producer": producer, "mode": mode, "encoding": encoding}
         # What is not given is to_cloudevent's default, so both read the same.
         options = {name: value for name, value in given.items() if value is not None}
         headers, body = to_cloudevent(event, source=source, **options)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import InvalidEvent
-from ._events import to_eventbridge, to_openfaas
+from ._events import Encoding, Mode, Producer, to_eventbridge, to_openfaas
 from ._function_client import (
     Body,
     ClientResponse,
@@ -110,9 +110,9 @@ class _OpenFaaSClient(FunctionClient):
     def _send(
         self,
         event: Event,
-        producer: str | None,
-        mode: str | None,
-        encoding: str | None,
+        producer: Producer | None,
+        mode: Mode | None,
+        encoding: Encoding | None,
         source: str,
     ) -> ClientResponse:
         if producer is None and mode is None and encoding is None:  # VEBA's processor
@@ -161,9 +161,9 @@ class _LambdaClient(FunctionClient):
     def _send(
         self,
         event: Event,
-        producer: str | None,
-        mode: str | None,
-        encoding: str | None,
+        producer: Producer | None,
+        mode: Mode | None,
+        encoding: Encoding | None,
         source: str,
     ) -> ClientResponse:
         for option, value, allowed in (
