@@ -222,3 +222,17 @@ def test_lambda_cold_start_never_loads_prometheus_client() -> None:
     assert [d.get("handler", d["event"]) for d in emf] == ["VmPoweredOnEvent", "on"]
     for doc in emf:
         check_emf(doc)
+
+
+def test_a_router_is_observed_once() -> None:
+    out = io.StringIO()
+    emf = EMFMetrics(stream=out)
+    router = metered_router()
+    aws_lambda.handler(router, metrics=emf)
+    handle = aws_lambda.handler(router, metrics=emf)
+    handle(to_eventbridge(make_event("VmPoweredOnEvent", key=1)), None)
+    assert [d.get("handler", d["event"]) for d in lines(out)] == [
+        "VmPoweredOnEvent",
+        "metered_router.<locals>.powered_on",
+    ]
+    assert EMFMetrics.default() is EMFMetrics.default()

@@ -184,3 +184,31 @@ def test_resolve_metrics() -> None:
     assert resolve_metrics(True) is resolve_metrics(True)
     with pytest.raises(TypeError, match="metrics= takes"):
         resolve_metrics("yes")  # type: ignore[arg-type]
+
+
+def test_metrics_without_prometheus_client_names_the_extra() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['prometheus_client'] = None\n"
+        "from veba_sdk import Router\n"
+        "from veba_sdk.adapters import knative\n"
+        "try:\n"
+        "    knative.asgi(Router(), metrics=True)\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, exc.extra, str(exc).splitlines()[0])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.stdout.startswith("MissingExtra metrics veba_sdk.metrics needs prometheus_client")
+
+
+def test_metrics_exports_resolve() -> None:
+    import veba_sdk.metrics
+
+    for name in veba_sdk.metrics.__all__:
+        assert getattr(veba_sdk.metrics, name) is not None, name

@@ -1,9 +1,9 @@
 """Metrics scraped over HTTP from real servers after a known mix of events.
 
-uvicorn with the Knative app, the OpenFaaS standalone server (waitress) and the python3-http
-template's Flask ``index.py``, and ``veba serve --metrics`` with each adapter: each gets the
-same deliveries (ok, failed, duplicate, no match, a foreign CloudEvent) and its ``/metrics``,
-parsed by prometheus-client's own parser, shows exactly them.
+uvicorn with the Knative app; the OpenFaaS standalone server (waitress); the python3-http
+template's Flask ``index.py`` (on waitress, as the template runs it); ``veba serve --metrics``
+with each adapter. Each gets the same deliveries (ok, failed, duplicate, no match, a foreign
+CloudEvent) and its ``/metrics``, parsed by prometheus-client's own parser, shows exactly them.
 """
 
 from __future__ import annotations
@@ -49,6 +49,14 @@ def test_knative_app_on_uvicorn() -> None:
 def test_openfaas_standalone_server() -> None:
     port = free_port()
     argv = [PYTHON, str(HERE / "_metered.py"), str(port)]
+    with running(argv, port, cwd=HERE, ready_path=None) as base:
+        deliver(base + "/", platform="openfaas")
+        check(scrape(base + "/metrics"), platform="openfaas")
+
+
+def test_openfaas_python3_http_template() -> None:
+    port = free_port()
+    argv = [PYTHON, str(HERE / "_metered_template.py"), str(port)]
     with running(argv, port, cwd=HERE, ready_path=None) as base:
         deliver(base + "/", platform="openfaas")
         check(scrape(base + "/metrics"), platform="openfaas")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from veba_sdk import Router
+from veba_sdk._observe import DispatchObserver
 from veba_sdk.adapters.knative import asgi
 
 SEEN: list[str] = [""]
@@ -30,3 +31,9 @@ def on_maintenance(event: Any) -> None:
 
 app_async = asgi(async_router, metrics=True)
 app_sync = asgi(sync_router, metrics=True)
+
+
+observed_router = Router()
+observed_router.on("EnteredMaintenanceModeEvent")(on_maintenance)
+observed_router.add_observer(DispatchObserver())  # does nothing: the hook's own cost
+app_sync_observed = asgi(observed_router)

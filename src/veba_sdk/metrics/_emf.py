@@ -22,6 +22,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._observe import DispatchObserver
@@ -44,6 +45,8 @@ _EVENT_METRICS = [
 _HANDLER_COUNTS = {"ok": "HandlerOk", "failed": "HandlerFailed", "duplicate": "HandlerDuplicate"}
 _HANDLER_METRICS = [{"Name": name, "Unit": "Count"} for name in _HANDLER_COUNTS.values()]
 _DURATION = {"Name": "HandlerDuration", "Unit": "Milliseconds"}
+_default: EMFMetrics | None = None
+_default_lock = threading.Lock()
 
 
 class EMFMetrics:
@@ -76,9 +79,26 @@ class EMFMetrics:
         )
         self.stream = stream
         self._lock = threading.Lock()
+        self._observed: weakref.WeakSet[Router] = weakref.WeakSet()
+
+    @classmethod
+    def default(cls) -> EMFMetrics:
+        """The process-wide instance (what ``metrics=True`` means), settings from the
+        environment."""
+        global _default
+        if _default is None:
+            with _default_lock:
+                if _default is None:
+                    _default = cls()
+        return _default
 
     def observe(self, router: Router) -> None:
-        """Write lines for every event ``router`` dispatches from now on."""
+        """Write lines for every event ``router`` dispatches from now on (once, however
+        often called)."""
+        with self._lock:
+            if router in self._observed:
+                return
+            self._observed.add(router)
         router.add_observer(_EMFObserver(self, router))
 
     def documents(

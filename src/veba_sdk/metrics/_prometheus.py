@@ -265,7 +265,11 @@ class _Observer(DispatchObserver):
         state.append((route.name, seconds))
 
     def event_finished(self, state: Any, result: DispatchResult) -> None:
-        self.metrics._finished(list(outcomes(self.router, result)), state)
+        if result.failed or result.duplicate or not result.matched:
+            pairs = list(outcomes(self.router, result))
+        else:  # the usual event: every chosen handler returned
+            pairs = [(name, "ok") for name in result.ran]
+        self.metrics._finished(pairs, state)
 
 
 def resolve_metrics(metrics: bool | PrometheusMetrics) -> PrometheusMetrics | None:
