@@ -254,7 +254,7 @@ def handler(
     if metrics:
         from ..metrics._emf import EMFMetrics
 
-        (EMFMetrics() if metrics is True else metrics).observe(router)  # type: ignore[arg-type]
+        (EMFMetrics.default() if metrics is True else metrics).observe(router)  # type: ignore[arg-type]
 
     def dispatch_one(event: Any, context: LambdaContext | None) -> dict[str, Any] | None:
         envelope = decode_event(event)
