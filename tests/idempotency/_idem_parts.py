@@ -62,16 +62,8 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        log = (self.directory / "redis.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-                "--dir", str(self.directory), "--daemonize", "no",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with (self.directory / "redis.log").open("ab") as log:  # the child keeps its copy
+            self.process = self._popen(log)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
@@ -85,6 +77,14 @@ class RedisServer:
                 raise RuntimeError((self.directory / "redis.log").read_text())
             time.sleep(0.05)
         raise RuntimeError("redis-server did not answer PING in 15 s")
+
+    def _popen(self, log: Any) -> subprocess.Popen[bytes]:
+        argv = [
+            self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+            "--dir", str(self.directory), "--daemonize", "no",
+        ]  # fmt: skip
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -100,16 +100,14 @@ class Replica:
         self.port = free_port()
         self.log = log
         self.url = f"http://127.0.0.1:{self.port}/"
-        out = log.open("ab")
-        self.process = subprocess.Popen(
-            [
-                PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1",
-                "--port", str(self.port), "--log-level", "warning", "--app-dir", str(HERE),
-            ],
-            env=child_env(env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        argv = [
+            PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1",
+            "--port", str(self.port), "--log-level", "warning", "--app-dir", str(HERE),
+        ]  # fmt: skip
+        with log.open("ab") as out:  # the child keeps its copy
+            self.process = subprocess.Popen(
+                argv, env=child_env(env), stdout=out, stderr=subprocess.STDOUT
+            )
 
     @property
     def pid(self) -> int:

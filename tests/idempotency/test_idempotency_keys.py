@@ -4,7 +4,7 @@ key for the same vCenter event, never from the router's random CloudEvent id."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -67,7 +67,9 @@ def test_other_vcenters_never_share_keys() -> None:
 
 
 @pytest.mark.parametrize("producer", ["router", "horizon-source"])
-def test_horizon_events_key_on_their_horizon_id(producer: str) -> None:
+def test_horizon_events_key_on_their_horizon_id(
+    producer: Literal["router", "horizon-source"],
+) -> None:
     event = make_horizon_event("VLSI_USERLOGGEDIN_REST")
     envelope = decode_http(*to_cloudevent(event, producer))
     assert idempotency_key(envelope) == f"https://vcenter.vsphere.local/sdk#horizon:{event.id}"

@@ -169,11 +169,19 @@ class RedisIdempotencyStore:
             raise self._failure("abandon", key, exc) from exc
 
     def close(self) -> None:
-        """Close the blocking client's connections (async clients close with their loop)."""
+        """Close the blocking client's connections (see :meth:`aclose` for async ones)."""
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()
+
+    async def aclose(self) -> None:
+        """Close the running loop's ``redis.asyncio`` client (on an app's shutdown)."""
+        import asyncio
+
+        pair = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if pair is not None:
+            await pair[0].aclose()
 
     def __repr__(self) -> str:
         return (
