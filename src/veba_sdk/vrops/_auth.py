@@ -6,7 +6,7 @@ Its logic is written once, in :meth:`VropsTokenAuth._steps`; the three entries
 httpx knows differ only in how they wait while another caller acquires:
 
 * :meth:`~VropsTokenAuth.auth_flow` (driven by hand, or by httpx) blocks;
-* :meth:`~VropsTokenAuth.sync_auth_flow` is that flow with bodies read, as httpx's own;
+* :meth:`~VropsTokenAuth.sync_auth_flow` blocks too, and reads bodies, as httpx's own;
 * :meth:`~VropsTokenAuth.async_auth_flow` awaits, never blocking the loop.
 
 One token is shared by every thread, task and event loop using the object. A
@@ -237,7 +237,9 @@ class VropsTokenAuth(httpx.Auth):
 
     def _steps(self, request: httpx.Request) -> _Steps[None]:
         """The whole flow: requests to send, and flights to wait for."""
-        token = yield from self._obtain(request, None)
+        token = self._fresh()  # the usual case, without a generator for it
+        if token is None:
+            token = yield from self._obtain(request, None)
         response = yield self._authorize(request, token)
         if response.status_code == 401:
             token = yield from self._obtain(request, token)
@@ -265,18 +267,23 @@ class VropsTokenAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        """The flow for :class:`httpx.Client`: :meth:`auth_flow` with bodies read."""
-        flow = self.auth_flow(request)
+        """The flow for :class:`httpx.Client`: :meth:`auth_flow` with bodies read (driving the
+        steps itself: one generator less per request)."""
+        steps = self._steps(request)
         try:
-            sent = next(flow)
+            step = next(steps)
             while True:
-                response = yield sent
-                response.read()
-                sent = flow.send(response)
+                if isinstance(step, _Flight):
+                    step.wait()
+                    step = next(steps)
+                else:
+                    response = yield step
+                    response.read()
+                    step = steps.send(response)
         except StopIteration:
             return
         finally:
-            flow.close()
+            steps.close()
 
     async def async_auth_flow(
         self, request: httpx.Request
