@@ -7,6 +7,8 @@ The hierarchy has one root::
     ├── RouteError            a route that can never match (raised at decoration time)
     ├── ConfigError           an invalid RouterConfig (the message names the field path)
     ├── HandlerError          a handler raised; carries the original exceptions
+    ├── IdempotencyStoreError an idempotency store failed (veba_sdk.idempotency); the router
+    │                         fails the delivery for a retry instead of raising it
     └── MissingExtra          an optional dependency is absent (also a ModuleNotFoundError);
                               the message names the extra: pip install 'veba-sdk[vrops]'
 """
