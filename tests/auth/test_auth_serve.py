@@ -58,3 +58,30 @@ def test_veba_serve_fails_fast_on_a_bad_setting(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "VEBA_BASIC_PASSWORD (or VEBA_BASIC_PASSWORD_FILE) must be set" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_veba_send_signs_with_the_functions_settings(tmp_path: Path) -> None:
+    """VEBA_AUTH=hmac on both sides: veba send signs, veba serve (openfaas) checks."""
+    import subprocess
+
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("send-and-serve-secret\n")
+    log = tmp_path / "handled.log"
+    port = free_port()
+    env = {"PYTHONPATH": str(HERE), "VEBA_TEST_LOG": str(log), "VEBA_AUTH": "hmac",
+           "VEBA_HMAC_SECRET_FILE": str(secret_file)}  # fmt: skip
+    argv = [*VEBA, "serve", "_auth_apps:router", "--adapter", "openfaas", "--port", str(port)]
+    send = [*VEBA, "send", "VmPoweredOnEvent", "--platform", "openfaas",
+            "--to", f"http://127.0.0.1:{port}/"]  # fmt: skip
+    with running(argv, port, env=env, cwd=HERE, ready_path=None):
+        from _servers import server_env
+
+        signed = subprocess.run(send, env=server_env(env), capture_output=True, text=True)
+        assert signed.returncode == 0, signed.stderr
+        assert "VEBA_AUTH=hmac: each request carries its signature" in signed.stderr
+        assert len(log.read_text().splitlines()) == 1
+        unsigned_env = server_env({**env, "VEBA_AUTH": "none"})
+        unsigned = subprocess.run(send, env=unsigned_env, capture_output=True, text=True)
+        assert "401" in unsigned.stdout + unsigned.stderr
+        assert len(log.read_text().splitlines()) == 1
+    assert "send-and-serve-secret" not in signed.stderr + signed.stdout

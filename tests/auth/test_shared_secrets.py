@@ -203,3 +203,9 @@ def test_resolve_takes_an_authenticator_or_reads_the_environment(
     assert isinstance(resolve(None), HMACAuth)
     with pytest.raises(TypeError, match="auth must be"):
         resolve("basic")  # type: ignore[arg-type]
+
+
+def test_basic_sign_makes_the_header_check_accepts() -> None:
+    auth = BasicAuth("veba", PASSWORD)
+    headers = {k.lower(): v for k, v in auth.sign().items()}
+    assert auth.check(Request("POST", "/", headers)) is None

@@ -38,6 +38,11 @@ class BasicAuth:
             ("WWW-Authenticate", f'Basic realm="{_quoted(realm)}", charset="UTF-8"'),
         )
 
+    def sign(self, body: bytes = b"") -> dict[str, str]:
+        """The header a sender puts on a request: ``{"Authorization": "Basic ..."}``."""
+        pair = self._username + b":" + self._password
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
     def check(self, request: Request) -> Denial | None:
         """``None`` when the request carries the right user name and password."""
         header = request.headers.get("authorization")

@@ -99,6 +99,28 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
     return fields
 
 
+def _signer() -> Any:
+    """What signs the requests: the function's own ``VEBA_AUTH`` settings (basic or hmac)."""
+    import os
+
+    from .._errors import ConfigError
+
+    scheme = (os.environ.get("VEBA_AUTH") or "").strip().lower()
+    if scheme not in ("basic", "hmac"):
+        if scheme == "oidc":
+            say("VEBA_AUTH=oidc: veba send cannot mint the cluster's tokens; sent without one")
+        return None
+    from ..auth import from_env
+
+    try:
+        signer = from_env()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    what = "credentials" if scheme == "basic" else "signature"
+    say(f"VEBA_AUTH={scheme}: each request carries its {what}")
+    return signer
+
+
 @click.command()
 @click.argument("name")
 @click.option(
@@ -211,6 +233,7 @@ def command(
             "VSphereSource (--producer router for the event router's shape)"
         )
     say(f"sending {name} in the {producer} producer's shape: {why}")
+    signer = _signer()
     failed = 0
     with httpx.Client(timeout=timeout) as client:
         for _ in range(count):
@@ -227,6 +250,7 @@ def command(
                     encoding=encoding,
                     platform=platform,
                     client=client,
+                    auth=signer,
                 )
             except httpx.HTTPError as exc:
                 raise click.ClickException(f"{url}: {exc or type(exc).__name__}") from None

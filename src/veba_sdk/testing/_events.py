@@ -435,8 +435,12 @@ def send(
     source: str = DEFAULT_SOURCE,
     client: httpx.Client | None = None,
     timeout: float = 10.0,
+    auth: Any = None,
 ) -> httpx.Response:
     """POST ``event`` to a function as the chosen producer and platform deliver it.
+
+    ``auth`` (a :class:`veba_sdk.auth.BasicAuth` or :class:`~veba_sdk.auth.HMACAuth`, or
+    anything with ``sign(body) -> headers``) adds its credentials or signature.
 
     ``platform="openfaas"`` posts the structured JSON as VEBA's OpenFaaS processor does
     (``producer``, ``mode`` and ``encoding`` must then be the defaults); ``"knative"`` posts
@@ -468,6 +472,8 @@ def send(
         )
     else:
         raise ValueError(f"platform must be 'knative' or 'openfaas', not {platform!r}")
+    if auth is not None:
+        headers = {**headers, **auth.sign(body)}
     if client is not None:
         return client.post(url, content=body, headers=headers)
     with httpx.Client(timeout=timeout) as own:
