@@ -123,3 +123,33 @@ def test_importing_adapters_loads_no_jwt_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_from_router_config_hands_auth_to_the_adapter() -> None:
+    from pathlib import Path
+
+    from veba_sdk.adapters import from_router_config
+
+    configs = Path(__file__).parents[1] / "fixtures" / "router-configs"
+    router, seen = routed()
+    check = BasicAuth("veba", "pw")
+    app = from_router_config(
+        router, configs / "dev__event-router-config-vcenter-knative.yaml", auth=check
+    )
+    assert app.auth is check
+    handle = from_router_config(
+        router, configs / "dev__event-router-config-vcenter-openfaas.yaml", auth=check
+    )
+
+    class Event:
+        body = body()
+        headers: dict[str, str] = {}
+        method = "POST"
+        path = "/"
+
+    assert handle(Event(), None)["statusCode"] == 401
+    assert seen == []
+    with pytest.raises(ConfigError, match="IAM"):
+        from_router_config(
+            router, configs / "dev__event-router-config-vcenter-aws.yaml", auth=check
+        )

@@ -27,7 +27,7 @@ def __getattr__(name: str) -> ModuleType:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def from_router_config(router: Any, path_or_config: Any) -> Any:
+def from_router_config(router: Any, path_or_config: Any, *, auth: Any = None) -> Any:
     """The adapter the VEBA RouterConfig's ``eventProcessor.type`` calls for, serving ``router``.
 
     ===================== ===============================================================
@@ -45,6 +45,8 @@ def from_router_config(router: Any, path_or_config: Any) -> Any:
         router: the :class:`veba_sdk.Router` to serve.
         path_or_config: a :class:`veba_sdk.config.RouterConfig`, or anything
             :func:`veba_sdk.config.load_router_config` reads (a path, YAML/JSON text, a mapping).
+        auth: the sender check (:mod:`veba_sdk.auth`) handed to the adapter; ``None`` reads
+            ``VEBA_AUTH`` (Lambda refuses any: IAM authenticates its invocations).
 
     Raises:
         ConfigError: the config is invalid, or names a processor no adapter serves.
@@ -63,13 +65,13 @@ def from_router_config(router: Any, path_or_config: Any) -> Any:
         from . import knative
 
         encoding = processor.knative.encoding if processor.knative is not None else "binary"
-        return knative.asgi(router, reply_mode=encoding)
+        return knative.asgi(router, reply_mode=encoding, auth=auth)
     if kind == "openfaas":
         from . import openfaas
 
-        return openfaas.handler(router)
+        return openfaas.handler(router, auth=auth)
     if kind == "aws_event_bridge":
         from . import aws_lambda
 
-        return aws_lambda.handler(router)
+        return aws_lambda.handler(router, auth=auth)
     raise ConfigError(f"eventProcessor.type: no adapter serves {kind!r}")
