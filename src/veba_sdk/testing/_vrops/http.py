@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import threading
 import time
@@ -61,6 +62,12 @@ def async_transport(exchange: Exchange) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
+@functools.lru_cache(maxsize=4096)
+def _url(target: bytes) -> httpx.URL:
+    """The URL of a request target (clients repeat theirs: parsing a URL costs ~20 us)."""
+    return httpx.URL("http://fake-vrops" + target.decode("latin-1"))
+
+
 def asgi_app(exchange: Exchange) -> ASGIApp:
     """The stand-in as an ASGI application (HTTP and lifespan), for a real server."""
 
@@ -84,8 +91,9 @@ def asgi_app(exchange: Exchange) -> ASGIApp:
         target = scope.get("raw_path") or scope["path"].encode()
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
-        url = httpx.URL("http://fake-vrops").copy_with(raw_path=target)
-        request = httpx.Request(scope["method"], url, headers=scope["headers"], content=body)
+        request = httpx.Request(
+            scope["method"], _url(target), headers=scope["headers"], content=body
+        )
         answer = exchange.answer(request)
         if answer.delay:
             await asyncio.sleep(answer.delay)
@@ -107,7 +115,9 @@ def asgi_app(exchange: Exchange) -> ASGIApp:
                 "headers": response.headers.raw,
             }
         )
-        await send({"type": "http.response.body", "body": response.content})
+        stream = response.stream
+        content = b"".join(stream) if isinstance(stream, httpx.SyncByteStream) else response.content
+        await send({"type": "http.response.body", "body": content})
 
     return app
 

@@ -51,7 +51,8 @@ def reply(
     if body is not None:
         raw.append((b"content-type", b"application/json"))
     raw.append((b"content-length", str(len(content)).encode()))
-    return httpx.Response(status, headers=raw, content=content)
+    # A stream, not content=: the receiver reads it once (httpx's client, or the ASGI front).
+    return httpx.Response(status, headers=raw, stream=httpx.ByteStream(content))
 
 
 @attrs.define(kw_only=True)
