@@ -15,10 +15,13 @@ number of series stays bounded whatever senders send.
 
 from __future__ import annotations
 
-from ._emf import DEFAULT_NAMESPACE, EMFMetrics
-from ._labels import OTHER
-from ._observer import NO_HANDLER, OUTCOMES
-from ._prometheus import DEFAULT_BUCKETS, PrometheusMetrics
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._emf import DEFAULT_NAMESPACE, EMFMetrics
+    from ._labels import OTHER
+    from ._observer import NO_HANDLER, OUTCOMES
+    from ._prometheus import DEFAULT_BUCKETS, PrometheusMetrics
 
 __all__ = [
     "DEFAULT_BUCKETS",
@@ -29,3 +32,30 @@ __all__ = [
     "EMFMetrics",
     "PrometheusMetrics",
 ]
+
+# Each name from its own module, imported on first use: a Lambda function's EMF lines load
+# neither the Prometheus side nor the label catalogue lookups.
+_HOMES = {
+    "DEFAULT_BUCKETS": "_prometheus",
+    "PrometheusMetrics": "_prometheus",
+    "DEFAULT_NAMESPACE": "_emf",
+    "EMFMetrics": "_emf",
+    "OTHER": "_labels",
+    "NO_HANDLER": "_observer",
+    "OUTCOMES": "_observer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
