@@ -14,6 +14,12 @@ __all__ = ["command", "knative_app"]
 
 _TARGET_ENV = "VEBA_SERVE_TARGET"
 _LOG_LEVEL_ENV = "VEBA_LOG_LEVEL"
+_METRICS_ENV = "VEBA_SERVE_METRICS"  # read by uvicorn's reload workers too
+
+
+def _metrics_on() -> bool:
+    """Whether ``--metrics`` was given (``GET /metrics`` on the function's server)."""
+    return os.environ.get(_METRICS_ENV) == "1"
 
 
 def log_to_stderr(level: str) -> None:
@@ -46,7 +52,7 @@ def knative_app() -> object:
     from ..adapters.knative import asgi
 
     configure_logging()
-    return asgi(load_router(os.environ[_TARGET_ENV]))
+    return asgi(load_router(os.environ[_TARGET_ENV]), metrics=_metrics_on())
 
 
 def _watched(target: str) -> list[str]:
@@ -79,7 +85,7 @@ def _serve_openfaas(target: str, host: str, port: int, reload: bool) -> None:
     from ..adapters.openfaas import handler
     from .openfaas_wsgi import serve, wsgi_app
 
-    handle = handler(load_router(target))
+    handle = handler(load_router(target), metrics=_metrics_on())
     if reload:
         try:
             from werkzeug.serving import run_simple
@@ -112,6 +118,10 @@ def _serve_gcf(target: str, host: str, port: int, reload: bool) -> None:
             f"function = function(load_router({target!r}), 'function')\n"
         )
     app = functions_framework.create_app("function", source, "cloudevent")  # type: ignore[no-untyped-call]
+    if _metrics_on():
+        from ..metrics._http import serve_on_flask
+
+        serve_on_flask(app, load_router(target))  # the router the app's source loaded
     click.echo(f"veba: serving {target} (functions-framework) on http://{host}:{port}", err=True)
     if reload:
         create_server(app, reload).run(host, port)  # type: ignore[no-untyped-call]
@@ -147,15 +157,26 @@ _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serv
     show_default=True,
     help="Level of the handlers' log records (ctx.logger).",
 )
-def command(target: str, adapter: str, host: str, port: int, reload: bool, log_level: str) -> None:
+@click.option(
+    "--metrics",
+    is_flag=True,
+    help="Count events and handler outcomes, and serve them in the Prometheus text format on "
+    "GET /metrics of the same server (needs prometheus-client: veba-sdk[metrics]).",
+)
+def command(
+    target: str, adapter: str, host: str, port: int, reload: bool, log_level: str, metrics: bool
+) -> None:
     """Run the handlers of MODULE (its `router`, or ROUTER) as a local HTTP function.
 
     \b
     Examples:
       veba serve handler
       veba serve handler:router --adapter openfaas --port 8081
+      veba serve handler --metrics        # and: curl localhost:8080/metrics
     """
     configure_logging(log_level)
+    if metrics:
+        os.environ[_METRICS_ENV] = "1"
     _SERVERS[adapter](target, host, port, reload)
 
 
