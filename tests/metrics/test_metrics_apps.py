@@ -212,3 +212,37 @@ def test_metrics_exports_resolve() -> None:
 
     for name in veba_sdk.metrics.__all__:
         assert getattr(veba_sdk.metrics, name) is not None, name
+
+
+def test_from_router_config_hands_metrics_to_the_adapter() -> None:
+    from veba_sdk.adapters import from_router_config
+    from veba_sdk.metrics import EMFMetrics
+    from veba_sdk.metrics._http import MeteredASGIApp
+    from veba_sdk.testing import to_eventbridge
+
+    configs = Path(__file__).parents[1] / "fixtures" / "router-configs"
+    metrics = PrometheusMetrics(CollectorRegistry())
+    router = _router()
+    app = from_router_config(
+        router, configs / "dev__event-router-config-vcenter-knative.yaml", metrics=metrics
+    )
+    assert isinstance(app, MeteredASGIApp)
+    assert app.metrics is metrics
+    handle = from_router_config(
+        router, configs / "dev__event-router-config-vcenter-openfaas.yaml", metrics=metrics
+    )
+
+    class Get:
+        method, path, headers, body = "GET", "/metrics", {}, b""
+
+    answer = handle(Get(), None)
+    assert answer["statusCode"] == 200
+    assert "veba_events_in_flight 0.0" in answer["body"]
+    out = io.StringIO()
+    lambda_handler = from_router_config(
+        _router(),
+        configs / "dev__event-router-config-vcenter-aws.yaml",
+        metrics=EMFMetrics(stream=out),
+    )
+    lambda_handler(to_eventbridge(make_event("VmPoweredOnEvent")), None)
+    assert '"EventsReceived":1' in out.getvalue()

@@ -27,7 +27,9 @@ def __getattr__(name: str) -> ModuleType:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def from_router_config(router: Any, path_or_config: Any, *, auth: Any = None) -> Any:
+def from_router_config(
+    router: Any, path_or_config: Any, *, auth: Any = None, metrics: Any = False
+) -> Any:
     """The adapter the VEBA RouterConfig's ``eventProcessor.type`` calls for, serving ``router``.
 
     ===================== ===============================================================
@@ -47,6 +49,8 @@ def from_router_config(router: Any, path_or_config: Any, *, auth: Any = None) ->
             :func:`veba_sdk.config.load_router_config` reads (a path, YAML/JSON text, a mapping).
         auth: the sender check (:mod:`veba_sdk.auth`) handed to the adapter; ``None`` reads
             ``VEBA_AUTH`` (Lambda refuses any: IAM authenticates its invocations).
+        metrics: handed to the adapter (:mod:`veba_sdk.metrics`): ``GET /metrics`` on Knative
+            and OpenFaaS, Embedded Metric Format lines on Lambda.
 
     Raises:
         ConfigError: the config is invalid, or names a processor no adapter serves.
@@ -65,13 +69,13 @@ def from_router_config(router: Any, path_or_config: Any, *, auth: Any = None) ->
         from . import knative
 
         encoding = processor.knative.encoding if processor.knative is not None else "binary"
-        return knative.asgi(router, reply_mode=encoding, auth=auth)
+        return knative.asgi(router, reply_mode=encoding, auth=auth, metrics=metrics)
     if kind == "openfaas":
         from . import openfaas
 
-        return openfaas.handler(router, auth=auth)
+        return openfaas.handler(router, auth=auth, metrics=metrics)
     if kind == "aws_event_bridge":
         from . import aws_lambda
 
-        return aws_lambda.handler(router, auth=auth)
+        return aws_lambda.handler(router, auth=auth, metrics=metrics)
     raise ConfigError(f"eventProcessor.type: no adapter serves {kind!r}")
