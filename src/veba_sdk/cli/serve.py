@@ -15,6 +15,7 @@ __all__ = ["command", "knative_app"]
 _TARGET_ENV = "VEBA_SERVE_TARGET"
 _LOG_LEVEL_ENV = "VEBA_LOG_LEVEL"
 _METRICS_ENV = "VEBA_SERVE_METRICS"  # read by uvicorn's reload workers too
+_VIEWER_ENV = "VEBA_SERVE_VIEWER"
 
 
 def _metrics_on() -> bool:
@@ -52,7 +53,15 @@ def knative_app() -> object:
     from ..adapters.knative import asgi
 
     configure_logging()
-    return asgi(load_router(os.environ[_TARGET_ENV]), metrics=_metrics_on())
+    router = load_router(os.environ[_TARGET_ENV])
+    app = asgi(router, metrics=_metrics_on())
+    if os.environ.get(_VIEWER_ENV) == "1":  # --viewer: the live page at GET /_veba/
+        from ..viewer import EventFeed, ViewerApp, ViewerObserver, with_viewer
+
+        feed = EventFeed()
+        router.add_observer(ViewerObserver(feed))
+        return with_viewer(app, ViewerApp(feed))
+    return app
 
 
 def _watched(target: str) -> list[str]:
@@ -78,6 +87,8 @@ def _serve_knative(target: str, host: str, port: int, reload: bool) -> None:
         reload=reload,
         reload_dirs=_watched(target) if reload else None,
         log_level="info",
+        # An open viewer page is a response that never ends: do not wait on it to stop.
+        timeout_graceful_shutdown=2 if os.environ.get(_VIEWER_ENV) == "1" else None,
     )
 
 
@@ -163,8 +174,21 @@ _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serv
     help="Count events and handler outcomes, and serve them in the Prometheus text format on "
     "GET /metrics of the same server (needs prometheus-client: veba-sdk[metrics]).",
 )
+@click.option(
+    "--viewer",
+    is_flag=True,
+    help="Serve the live event viewer at GET /_veba/ of the same server, to loopback "
+    "clients (knative adapter).",
+)
 def command(
-    target: str, adapter: str, host: str, port: int, reload: bool, log_level: str, metrics: bool
+    target: str,
+    adapter: str,
+    host: str,
+    port: int,
+    reload: bool,
+    log_level: str,
+    metrics: bool,
+    viewer: bool = False,
 ) -> None:
     """Run the handlers of MODULE (its `router`, or ROUTER) as a local HTTP function.
 
@@ -173,10 +197,16 @@ def command(
       veba serve handler
       veba serve handler:router --adapter openfaas --port 8081
       veba serve handler --metrics        # and: curl localhost:8080/metrics
+      veba serve handler --viewer         # and open http://127.0.0.1:8080/_veba/
     """
     configure_logging(log_level)
     if metrics:
         os.environ[_METRICS_ENV] = "1"
+    if viewer:
+        if adapter != "knative":
+            raise click.UsageError("--viewer is served by the knative adapter's ASGI server")
+        os.environ[_VIEWER_ENV] = "1"
+        click.echo(f"veba: event viewer on http://{host}:{port}/_veba/", err=True)
     _SERVERS[adapter](target, host, port, reload)
 
 
