@@ -176,3 +176,13 @@ def test_only_loopback_clients_are_answered() -> None:
     ] == 200
     assert asyncio.run(_get(app, "/_veba", "127.0.0.1"))[0] == 308
     assert asyncio.run(_get(app, "/_veba/nope", "127.0.0.1"))[0] == 404
+
+
+def test_serve_viewer_is_the_knative_adapters() -> None:
+    from click.testing import CliRunner
+
+    from veba_sdk.cli.serve import command
+
+    result = CliRunner().invoke(command, ["viewer_demo", "--viewer", "--adapter", "openfaas"])
+    assert result.exit_code == 2
+    assert "--viewer is served by the knative adapter's ASGI server" in result.output
