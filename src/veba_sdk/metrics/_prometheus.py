@@ -139,25 +139,6 @@ class PrometheusMetrics:
         """Events whose handlers are running now."""
         return self._in_flight
 
-    def _started(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._received[key] = self._received.get(key, 0) + 1
-            self._in_flight += 1
-
-    def _finished(self, pairs: list[tuple[str, str]], durations: list[tuple[str, float]]) -> None:
-        bounds = self.buckets
-        with self._lock:
-            self._in_flight -= 1
-            counts = self._outcomes
-            for pair in pairs:
-                counts[pair] = counts.get(pair, 0) + 1
-            for handler, seconds in durations:
-                entry = self._durations.get(handler)
-                if entry is None:
-                    entry = self._durations[handler] = ([0] * (len(bounds) + 1), [0.0])
-                entry[0][bisect_left(bounds, seconds)] += 1
-                entry[1][0] += seconds
-
     def _snapshot(
         self,
     ) -> tuple[
@@ -243,7 +224,11 @@ class _Collector:
 
 
 class _Observer(DispatchObserver):
-    """Feeds a :class:`PrometheusMetrics` from one router's dispatches."""
+    """Feeds a :class:`PrometheusMetrics` from one router's dispatches.
+
+    It runs for every event, so it updates the counts itself, under the metrics' lock, in two
+    short critical sections (the event's start and its end).
+    """
 
     def __init__(self, metrics: PrometheusMetrics, router: Router) -> None:
         self.metrics = metrics
@@ -251,7 +236,11 @@ class _Observer(DispatchObserver):
         self.labels = EventLabels(router)
 
     def event_started(self, envelope: Envelope, platform_context: Any) -> Any:
-        self.metrics._started((self.labels(envelope), envelope.producer))
+        metrics = self.metrics
+        key = (self.labels(envelope), envelope.producer)
+        with metrics._lock:
+            metrics._received[key] = metrics._received.get(key, 0) + 1
+            metrics._in_flight += 1
         return []  # the handlers' durations, filled in below
 
     def handler_finished(
@@ -269,7 +258,20 @@ class _Observer(DispatchObserver):
             pairs = list(outcomes(self.router, result))
         else:  # the usual event: every chosen handler returned
             pairs = [(name, "ok") for name in result.ran]
-        self.metrics._finished(pairs, state)
+        metrics = self.metrics
+        bounds = metrics.buckets
+        with metrics._lock:
+            metrics._in_flight -= 1
+            counts = metrics._outcomes
+            for pair in pairs:
+                counts[pair] = counts.get(pair, 0) + 1
+            durations = metrics._durations
+            for handler, seconds in state:
+                entry = durations.get(handler)
+                if entry is None:
+                    entry = durations[handler] = ([0] * (len(bounds) + 1), [0.0])
+                entry[0][bisect_left(bounds, seconds)] += 1
+                entry[1][0] += seconds
 
 
 def resolve_metrics(metrics: bool | PrometheusMetrics) -> PrometheusMetrics | None:
