@@ -145,7 +145,9 @@ def test_observed_target_records_each_delivery_attempt() -> None:
     assert second["data"] == {"Key": 1}
 
 
-async def _get(app: ViewerApp, path: str, client: str) -> tuple[int, bytes]:
+async def _get(
+    app: ViewerApp, path: str, client: str, host: str = "127.0.0.1:8080"
+) -> tuple[int, bytes]:
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -155,7 +157,7 @@ async def _get(app: ViewerApp, path: str, client: str) -> tuple[int, bytes]:
         sent.append(message)
 
     scope = {
-        "type": "http", "method": "GET", "path": path, "headers": [],
+        "type": "http", "method": "GET", "path": path, "headers": [(b"host", host.encode())],
         "client": (client, 50000),
     }  # fmt: skip
     await app(scope, receive, send)
@@ -174,6 +176,10 @@ def test_only_loopback_clients_are_answered() -> None:
     assert asyncio.run(_get(ViewerApp(EventFeed(), allow_remote=True), "/_veba/", "10.0.0.7"))[
         0
     ] == 200
+    assert asyncio.run(_get(app, "/_veba/", "127.0.0.1", "localhost:8080"))[0] == 200
+    assert asyncio.run(_get(app, "/_veba/", "::1", "[::1]:8080"))[0] == 200
+    # A name rebound to 127.0.0.1 (DNS rebinding) is refused.
+    assert asyncio.run(_get(app, "/_veba/", "127.0.0.1", "evil.example:8080"))[0] == 403
     assert asyncio.run(_get(app, "/_veba", "127.0.0.1"))[0] == 308
     assert asyncio.run(_get(app, "/_veba/nope", "127.0.0.1"))[0] == 404
 

@@ -38,17 +38,30 @@ def page() -> bytes:
     return resources.files(__package__).joinpath("index.html").read_bytes()
 
 
-def _is_loopback(scope: Scope) -> bool:
-    client = scope.get("client")
-    if not client:
-        return False
-    host = str(client[0])
+def _loopback_name(host: str) -> bool:
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
     except ValueError:
         return False
+
+
+def _is_loopback(scope: Scope) -> bool:
+    """A loopback client asking for a loopback host: the ``Host`` check keeps a web page
+    whose name was rebound to 127.0.0.1 (DNS rebinding) from reading the feed."""
+    client = scope.get("client")
+    if not client or not _loopback_name(str(client[0])):
+        return False
+    for key, value in scope.get("headers", []):
+        if key == b"host":
+            host = value.decode("latin-1")
+            if host.startswith("["):  # [::1]:8080
+                host = host[1 : host.find("]")]
+            else:
+                host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+            return _loopback_name(host)
+    return True  # HTTP/1.0 without Host: only a local client could have sent it
 
 
 async def _plain(send: Send, status: int, text: str, headers: list[Any] | None = None) -> None:
@@ -92,7 +105,9 @@ class ViewerApp:
                         return
             return
         if not self.allow_remote and not _is_loopback(scope):
-            await _plain(send, 403, "the event viewer answers loopback clients only\n")
+            await _plain(
+                send, 403, "the event viewer answers loopback clients at a loopback address only\n"
+            )
             return
         path = scope["path"][len(self.prefix) :]
         if scope["method"] not in ("GET", "HEAD"):
