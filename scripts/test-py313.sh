@@ -34,7 +34,8 @@ CHECKOUT="$PWD"
 ROOT="${PY313_ROOT:-.matrix/trixie}"
 mkdir -p "$(dirname "$ROOT")"
 ROOT="$(cd "$(dirname "$ROOT")" && pwd)/$(basename "$ROOT")"
-PACKAGES=(wrk procps curl)  # wrk: HTTP load smoke test and benchmark; ps: process checks; curl: OpenFaaS tests
+PACKAGES=(wrk procps curl redis-server)  # wrk: HTTP load smoke test and benchmark; ps: process checks; curl: OpenFaaS tests;
+# redis-server: the idempotency tests start their own
 VENV=/opt/veba-venv
 CE2=/opt/veba-ce2
 
