@@ -31,6 +31,9 @@ def test_veba_serve_checks_basic_auth(adapter: str, tmp_path: Path) -> None:
     argv = [*VEBA, "serve", "_auth_apps:router", "--adapter", adapter, "--port", str(port)]
     env = {"PYTHONPATH": str(HERE), "VEBA_TEST_LOG": str(log), "VEBA_AUTH": "basic",
            "VEBA_BASIC_USERNAME": "veba", "VEBA_BASIC_PASSWORD": PASSWORD}  # fmt: skip
+    if adapter == "gcf":  # the flag instead of the variable
+        env["VEBA_AUTH"] = "none"
+        argv += ["--auth", "basic"]
     body = to_openfaas(make_event("VmPoweredOnEvent"))["body"]
     headers = {"Content-Type": "application/cloudevents+json"}
     with running(argv, port, env=env, cwd=HERE, ready_path=None) as url:
@@ -46,6 +49,10 @@ def test_veba_serve_checks_basic_auth(adapter: str, tmp_path: Path) -> None:
     assert PASSWORD not in text
     assert base64.b64encode(f"veba:{PASSWORD}".encode()).decode() not in text
     assert "refused POST /: 401 wrong user name or password" in text
+    assert (
+        "veba: callers must authenticate (basic: BasicAuth(username='veba', password='***'))"
+        in text
+    )
 
 
 def test_veba_serve_fails_fast_on_a_bad_setting(tmp_path: Path) -> None:
@@ -57,6 +64,12 @@ def test_veba_serve_fails_fast_on_a_bad_setting(tmp_path: Path) -> None:
     done = subprocess.run(argv, cwd=HERE, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "VEBA_BASIC_PASSWORD (or VEBA_BASIC_PASSWORD_FILE) must be set" in done.stderr
+    assert "Traceback" not in done.stderr
+    # --auth, before the module is even loaded: a usage error (exit 2) naming the variable.
+    argv = [*VEBA, "serve", "no_such_module", "--auth", "hmac", "--port", str(free_port())]
+    done = subprocess.run(argv, cwd=HERE, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "VEBA_HMAC_SECRET (or VEBA_HMAC_SECRET_FILE) must be set" in done.stderr
     assert "Traceback" not in done.stderr
 
 

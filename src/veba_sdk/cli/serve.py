@@ -145,6 +145,26 @@ def _serve_gcf(target: str, host: str, port: int, reload: bool) -> None:
     serve_wsgi(app, host, port, threads=int(os.environ.get("THREADS", (os.cpu_count() or 1) * 4)))
 
 
+def _check_auth(scheme: str | None) -> None:
+    """Set ``VEBA_AUTH`` for the server (and its reload workers), failing fast on a bad setting.
+
+    Every adapter reads it when made; here it is read once first, so a missing variable is
+    one usage error instead of a traceback in the server.
+    """
+    from .._errors import ConfigError, MissingExtra
+    from ..auth import from_env
+
+    if scheme is not None:
+        os.environ["VEBA_AUTH"] = scheme
+    try:
+        auth = from_env()
+    except (ConfigError, MissingExtra) as exc:
+        raise click.UsageError(str(exc)) from None
+    if auth is not None:
+        scheme = os.environ["VEBA_AUTH"].strip().lower()
+        click.echo(f"veba: callers must authenticate ({scheme}: {auth!r})", err=True)
+
+
 _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serve_gcf}
 
 
@@ -180,6 +200,14 @@ _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serv
     help="Serve the live event viewer at GET /_veba/ of the same server, to loopback "
     "clients (knative adapter).",
 )
+@click.option(
+    "--auth",
+    "auth_scheme",
+    type=click.Choice(["oidc", "basic", "hmac", "none"]),
+    default=None,
+    help="Check who sends events, as a deployed function with VEBA_AUTH does (its settings "
+    "from the VEBA_OIDC_*, VEBA_BASIC_*, VEBA_HMAC_* variables). Default: $VEBA_AUTH.",
+)
 def command(
     target: str,
     adapter: str,
@@ -189,6 +217,7 @@ def command(
     log_level: str,
     metrics: bool,
     viewer: bool = False,
+    auth_scheme: str | None = None,
 ) -> None:
     """Run the handlers of MODULE (its `router`, or ROUTER) as a local HTTP function.
 
@@ -198,8 +227,10 @@ def command(
       veba serve handler:router --adapter openfaas --port 8081
       veba serve handler --metrics        # and: curl localhost:8080/metrics
       veba serve handler --viewer         # and open http://127.0.0.1:8080/_veba/
+      VEBA_BASIC_USERNAME=u VEBA_BASIC_PASSWORD=p veba serve handler --auth basic
     """
     configure_logging(log_level)
+    _check_auth(auth_scheme)
     if metrics:
         os.environ[_METRICS_ENV] = "1"
     if viewer:
