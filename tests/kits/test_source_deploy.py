@@ -124,6 +124,9 @@ def test_requirements_alone_make_the_entry_module_serve(
     # What only the images add stays out of a source deploy (a SAM zip, the template's image).
     assert "awslambdaric" not in names
     assert "waitress" not in names
+    # PyYAML and httpx come with the `cli` extra only: a platform's install must not pull them.
+    assert "pyyaml" not in names
+    assert "httpx" not in names
     env = fresh_env()
     if signature is not None:
         env["FUNCTION_SIGNATURE_TYPE"] = signature
@@ -143,3 +146,5 @@ def test_requirements_alone_make_the_entry_module_serve(
         assert status == "200", line
         if platform != "gcf":  # functions-framework answers "OK"
             assert '"host": "esx01"' in body or '"host":"esx01"' in body, body
+    if platform in ("lambda", "openfaas"):  # in process: the handler's log line is on stdout
+        assert "EnteredMaintenanceModeEvent: host esx01" in result.stdout
