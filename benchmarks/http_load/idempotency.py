@@ -42,6 +42,7 @@ from run import (  # noqa: E402
     _die_with_parent,
     free_port,
     uvicorn_options,
+    wrk_measurement,
 )
 
 LUA = HERE / "idempotency.lua"
@@ -62,25 +63,7 @@ def run_wrk(url: str, template: Path, first_key: int, seconds: float) -> Measure
         "taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{round(seconds)}s",
         "--timeout", "5s", "-s", str(LUA), url, "--", str(template), str(first_key),
     ]  # fmt: skip
-    done = subprocess.run(
-        argv, capture_output=True, text=True, timeout=seconds + 60, check=False,
-        preexec_fn=_die_with_parent,
-    )  # fmt: skip
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-800:]} {done.stderr}")
-    data = json.loads(line[len("WRK_JSON ") :])
-    errors = sum(
-        data[k]
-        for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
-    )
-    return Measurement(
-        rps=data["requests"] / (data["duration_us"] / 1e6),
-        requests=data["requests"],
-        p50_us=data["p50_us"],
-        p99_us=data["p99_us"],
-        errors=errors,
-    )
+    return wrk_measurement(argv, seconds=seconds)
 
 
 def start_redis(logdir: Path) -> tuple[subprocess.Popen[bytes], str]:

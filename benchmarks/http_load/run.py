@@ -342,6 +342,11 @@ def run_wrk(url: str, body_file: Path, *, seconds: float) -> Measurement:
         "taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{CONNECTIONS}", duration,
         "--timeout", "5s", "-s", str(LUA), url, "--", str(body_file),
     ]  # fmt: skip
+    return wrk_measurement(argv, seconds=seconds)
+
+
+def wrk_measurement(argv: list[str], *, seconds: float) -> Measurement:
+    """Run a wrk command line whose script prints a ``WRK_JSON`` line; what it measured."""
     done = subprocess.run(
         argv,
         capture_output=True,
