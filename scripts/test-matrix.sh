@@ -61,7 +61,7 @@ fi
 
 # Build every environment before testing any: ce1's func-python tests need ce2.
 if [[ " $MATRIX " == *" ce2 "* ]]; then
-  make_env ce2 2 -e ".[vrops,knative,source,cli,fast,test]" "cloudevents>=2,<3" "func-python"
+  make_env ce2 2 -e ".[vrops,knative,source,eventbridge,redis,dynamodb,cli,fast,oidc,metrics,otel,test]" "cloudevents>=2,<3" "func-python"
   export VEBA_CE2_VENV="$MATRIX_DIR/ce2"
 fi
 if [[ " $MATRIX " == *" ce1 "* ]]; then
