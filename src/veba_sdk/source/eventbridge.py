@@ -351,4 +351,6 @@ def _make_client(
         options["aws_secret_access_key"] = secret_key or ""
     if endpoint_url:
         options["endpoint_url"] = endpoint_url
-    return boto3.client("events", **options)
+    # A session of its own: boto3's default session keeps the credentials it found first, so a
+    # client made later would miss a rotated key or a changed environment.
+    return boto3.session.Session().client("events", **options)
