@@ -200,7 +200,7 @@ def test_veba_send_file_is_bounded_and_one_line(
 
 def test_veba_send_set_with_deep_json_is_one_line(tmp_path: Path) -> None:
     result = _veba(
-        "send", "EnteredMaintenanceModeEvent", "--set", "host.name=" + "[" * 5000,
+        "send", "EnteredMaintenanceModeEvent", "--set", "host.name=" + "[" * 5000 + "]" * 5000,
         "--to", "http://127.0.0.1:9/", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr

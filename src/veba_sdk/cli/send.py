@@ -22,6 +22,8 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
 
     Values are read as JSON when they parse (numbers, ``true``, ``null``, objects), else text.
     """
+    from ..config import ConfigError, _check_depth
+
     overrides: dict[str, Any] = {}
     for item in items:
         path, sep, raw = item.partition("=")
@@ -29,7 +31,8 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"{item!r}: expected FIELD.PATH=VALUE", param_hint="--set")
         try:
             value: Any = json.loads(raw)
-        except RecursionError:
+            _check_depth(value)
+        except (RecursionError, ConfigError):
             raise click.BadParameter(
                 f"{path}: the JSON is nested too deep", param_hint="--set"
             ) from None
