@@ -89,6 +89,8 @@ def deliver(function: Any, platform: str, attrs: dict[str, str], data: Any) -> A
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_a_webhook_cloudevent_reaches_the_type_route(platform: str) -> None:
     seen: list[dict[str, Any]] = []
+    if platform == "gcf":  # absent from the cloudevents 2.x environment
+        pytest.importorskip("functions_framework")
     with client(build_router(seen), platform=platform) as function:
         response = deliver(function, platform, attributes("com.example.ci.failed"), WEBHOOK_DATA)
         assert response.status == 200, response.body
@@ -117,6 +119,8 @@ def test_a_webhook_cloudevent_reaches_the_type_route(platform: str) -> None:
 )
 def test_horizon_events_reach_the_horizon_route(platform: str, ce_type: str, producer: str) -> None:
     seen: list[dict[str, Any]] = []
+    if platform == "gcf":  # absent from the cloudevents 2.x environment
+        pytest.importorskip("functions_framework")
     with client(build_router(seen), platform=platform) as function:
         attrs = attributes(ce_type)
         attrs["id"] = str(HORIZON["id"])
@@ -139,6 +143,8 @@ def test_horizon_events_reach_the_horizon_route(platform: str, ce_type: str, pro
 @pytest.mark.parametrize("platform", ["knative", "openfaas", "gcf"])
 def test_a_body_that_is_no_cloudevent_is_still_a_400(platform: str) -> None:
     seen: list[dict[str, Any]] = []
+    if platform == "gcf":  # absent from the cloudevents 2.x environment
+        pytest.importorskip("functions_framework")
     with client(build_router(seen), platform=platform) as function:
         # JSON, but no CloudEvent: no specversion, no ce- headers.
         response = function.post(
@@ -159,6 +165,8 @@ def test_lambda_refuses_what_is_no_cloudevent() -> None:
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_the_test_client_sends_made_horizon_events(platform: str) -> None:
     seen: list[dict[str, Any]] = []
+    if platform == "gcf":  # absent from the cloudevents 2.x environment
+        pytest.importorskip("functions_framework")
     with client(build_router(seen), platform=platform) as function:
         response = function.send(
             "horizon.vlsi_userlogin_rest_failed", severity="AUDIT_FAIL", id=31337

@@ -64,6 +64,8 @@ def test_openfaas_python3_http_template() -> None:
 
 @pytest.mark.parametrize("adapter", ["knative", "openfaas", "gcf"])
 def test_veba_serve_metrics(adapter: str) -> None:
+    if adapter == "gcf":  # absent from the cloudevents 2.x environment
+        pytest.importorskip("functions_framework")
     port = free_port()
     argv = [
         str(BIN / "veba"), "serve", "_metered.py:router", "--adapter", adapter,
