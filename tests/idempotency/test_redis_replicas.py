@@ -151,7 +151,10 @@ def test_redis_stopped_mid_run_fails_deliveries_retryably_and_loses_nothing(
 ) -> None:
     redis = RedisServer(tmp_path_factory.mktemp("redis-outage"))
     redis.start()
-    replicas, log = _replicas(redis, tmp_path, HANDLER_DELAY="0.02")
+    # A claim Redis stored just as it stopped, whose reply the replica never read, answered
+    # 500 without running the handler and blocks redeliveries until its in-progress expiry:
+    # 5 s here, well inside the broker's 80 attempts 0.25 s apart.
+    replicas, log = _replicas(redis, tmp_path, HANDLER_DELAY="0.02", IN_PROGRESS_TTL="5")
     events = [make_event("VmPoweredOnEvent") for _ in range(40)]
     outage = {"down": False}
     try:
