@@ -23,6 +23,13 @@ class IdempotencyStoreError(VebaError):
     raised :class:`~veba_sdk.HandlerError` on Lambda) so the broker delivers it again.
     """
 
+    @classmethod
+    def failed(cls, store: str, action: str, key: str, exc: Exception) -> IdempotencyStoreError:
+        """``<store> failed to <action> <key>: <ExcType>: <reason>``, one line, the reason cut
+        at 200 characters (a client error's text may span lines)."""
+        reason = " ".join(str(exc).split())[:200]
+        return cls(f"{store} failed to {action} {key}: {type(exc).__name__}: {reason}")
+
 
 @runtime_checkable
 class IdempotencyStore(Protocol):

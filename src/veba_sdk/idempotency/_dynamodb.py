@@ -102,10 +102,8 @@ class DynamoDBIdempotencyStore:
         return client
 
     def _failure(self, action: str, key: str, exc: Exception) -> IdempotencyStoreError:
-        reason = " ".join(str(exc).split())[:200]
-        return IdempotencyStoreError(
-            f"dynamodb store (table {self.table_name}) failed to {action} {key}: "
-            f"{type(exc).__name__}: {reason}"
+        return IdempotencyStoreError.failed(
+            f"dynamodb store (table {self.table_name})", action, key, exc
         )
 
     def begin(self, key: str) -> Outcome:

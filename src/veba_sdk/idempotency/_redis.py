@@ -114,10 +114,8 @@ class RedisIdempotencyStore:
         return pair
 
     def _failure(self, action: str, key: str, exc: Exception) -> IdempotencyStoreError:
-        reason = " ".join(str(exc).split())[:200]
-        return IdempotencyStoreError(
-            f"redis store at {_location(self.url)} failed to {action} {key}: "
-            f"{type(exc).__name__}: {reason}"
+        return IdempotencyStoreError.failed(
+            f"redis store at {_location(self.url)}", action, key, exc
         )
 
     # -- the protocol --------------------------------------------------------------------
