@@ -22,11 +22,10 @@ import os
 import sys
 import threading
 import time
-import weakref
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._observe import DispatchObserver
-from ._observer import NO_HANDLER, outcomes
+from ._observer import NO_HANDLER, ObservedRouters, outcomes
 
 if TYPE_CHECKING:
     from .._router import DispatchResult, Route, Router
@@ -79,7 +78,7 @@ class EMFMetrics:
         )
         self.stream = stream
         self._lock = threading.Lock()
-        self._observed: weakref.WeakSet[Router] = weakref.WeakSet()
+        self._observed = ObservedRouters()
 
     @classmethod
     def default(cls) -> EMFMetrics:
@@ -95,11 +94,8 @@ class EMFMetrics:
     def observe(self, router: Router) -> None:
         """Write lines for every event ``router`` dispatches from now on (once, however
         often called)."""
-        with self._lock:
-            if router in self._observed:
-                return
-            self._observed.add(router)
-        router.add_observer(_EMFObserver(self, router))
+        if self._observed.first_time(router):
+            router.add_observer(_EMFObserver(self, router))
 
     def documents(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -10,12 +12,29 @@ from .._router import DuplicateInProgress
 if TYPE_CHECKING:
     from .._router import DispatchResult, Router
 
-__all__ = ["NO_HANDLER", "OUTCOMES", "outcomes"]
+__all__ = ["NO_HANDLER", "OUTCOMES", "ObservedRouters", "outcomes"]
 
 #: The ``handler`` label of an event no handler matched.
 NO_HANDLER = "(none)"
 #: Every value of the ``outcome`` label.
 OUTCOMES = ("ok", "failed", "duplicate", "no_match")
+
+
+class ObservedRouters:
+    """The routers a metric sink observes already: each gets the sink's observer once, however
+    many apps are built on it (held weakly, so a dropped router is forgotten)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routers: weakref.WeakSet[Router] = weakref.WeakSet()
+
+    def first_time(self, router: Router) -> bool:
+        """Whether ``router`` is new here (it is remembered from now on)."""
+        with self._lock:
+            if router in self._routers:
+                return False
+            self._routers.add(router)
+            return True
 
 
 def outcomes(router: Router, result: DispatchResult) -> Iterator[tuple[str, str]]:

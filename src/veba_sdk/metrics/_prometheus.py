@@ -19,7 +19,6 @@ prometheus-client is imported when a :class:`PrometheusMetrics` is made, never b
 from __future__ import annotations
 
 import threading
-import weakref
 from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .._extras import needs_extra
 from .._observe import DispatchObserver
 from ._labels import EventLabels
-from ._observer import outcomes
+from ._observer import ObservedRouters, outcomes
 
 if TYPE_CHECKING:
     from .._router import DispatchResult, Route, Router
@@ -96,7 +95,7 @@ class PrometheusMetrics:
         # Per handler: a count per bucket (the last one past every bound), and the sum.
         self._durations: dict[str, tuple[list[int], list[float]]] = {}
         self._in_flight = 0
-        self._observed: weakref.WeakSet[Router] = weakref.WeakSet()
+        self._observed = ObservedRouters()
         self.registry.register(_Collector(self))
 
     @classmethod
@@ -111,11 +110,8 @@ class PrometheusMetrics:
 
     def observe(self, router: Router) -> None:
         """Count what ``router`` dispatches from now on (once, however often called)."""
-        with self._lock:
-            if router in self._observed:
-                return
-            self._observed.add(router)
-        router.add_observer(_Observer(self, router))
+        if self._observed.first_time(router):
+            router.add_observer(_Observer(self, router))
 
     def exposition(self, accept: str | None = None) -> tuple[bytes, str]:
         """The registry's samples as ``(body, content type)``: Prometheus text, or
