@@ -25,7 +25,7 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._observe import DispatchObserver
-from ._observer import NO_HANDLER, ObservedRouters, outcomes
+from ._observer import NO_HANDLER, ObservedRouters, Once, outcomes
 
 if TYPE_CHECKING:
     from .._router import DispatchResult, Route, Router
@@ -44,8 +44,7 @@ _EVENT_METRICS = [
 _HANDLER_COUNTS = {"ok": "HandlerOk", "failed": "HandlerFailed", "duplicate": "HandlerDuplicate"}
 _HANDLER_METRICS = [{"Name": name, "Unit": "Count"} for name in _HANDLER_COUNTS.values()]
 _DURATION = {"Name": "HandlerDuration", "Unit": "Milliseconds"}
-_default: EMFMetrics | None = None
-_default_lock = threading.Lock()
+_default: Once[EMFMetrics] = Once()
 
 
 class EMFMetrics:
@@ -84,12 +83,7 @@ class EMFMetrics:
     def default(cls) -> EMFMetrics:
         """The process-wide instance (what ``metrics=True`` means), settings from the
         environment."""
-        global _default
-        if _default is None:
-            with _default_lock:
-                if _default is None:
-                    _default = cls()
-        return _default
+        return _default.get(cls)
 
     def observe(self, router: Router) -> None:
         """Write lines for every event ``router`` dispatches from now on (once, however

@@ -1,18 +1,21 @@
-"""What both metric sinks share: the outcomes of one dispatched event, per handler."""
+"""What both metric sinks share: the outcomes of one dispatched event, per handler, the
+routers each observes, and the process-wide instance each makes on first use."""
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from .._router import DuplicateInProgress
 
 if TYPE_CHECKING:
     from .._router import DispatchResult, Router
 
-__all__ = ["NO_HANDLER", "OUTCOMES", "ObservedRouters", "outcomes"]
+__all__ = ["NO_HANDLER", "OUTCOMES", "ObservedRouters", "Once", "outcomes"]
+
+T = TypeVar("T")
 
 #: The ``handler`` label of an event no handler matched.
 NO_HANDLER = "(none)"
@@ -35,6 +38,25 @@ class ObservedRouters:
                 return False
             self._routers.add(router)
             return True
+
+
+class Once(Generic[T]):
+    """A value made on first use, once, however many threads ask for it at the same time
+    (a double-checked lock: after the first call, reading it takes no lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def get(self, make: Callable[[], T]) -> T:
+        """The value, made by ``make()`` if this is the first call."""
+        value = self._value
+        if value is None:
+            with self._lock:
+                value = self._value
+                if value is None:
+                    value = self._value = make()
+        return value
 
 
 def outcomes(router: Router, result: DispatchResult) -> Iterator[tuple[str, str]]:

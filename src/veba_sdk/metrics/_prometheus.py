@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .._extras import needs_extra
 from .._observe import DispatchObserver
 from ._labels import EventLabels
-from ._observer import ObservedRouters, outcomes
+from ._observer import ObservedRouters, Once, outcomes
 
 if TYPE_CHECKING:
     from .._router import DispatchResult, Route, Router
@@ -53,8 +53,7 @@ DEFAULT_BUCKETS = (
     30.0,
 )
 
-_default: PrometheusMetrics | None = None
-_default_lock = threading.Lock()
+_default: Once[PrometheusMetrics] = Once()
 
 
 class PrometheusMetrics:
@@ -101,12 +100,7 @@ class PrometheusMetrics:
     @classmethod
     def default(cls) -> PrometheusMetrics:
         """The process-wide instance on prometheus-client's default registry."""
-        global _default
-        if _default is None:
-            with _default_lock:
-                if _default is None:
-                    _default = cls()
-        return _default
+        return _default.get(cls)
 
     def observe(self, router: Router) -> None:
         """Count what ``router`` dispatches from now on (once, however often called)."""
