@@ -194,7 +194,7 @@ def serve_wsgi(
         MissingExtra: waitress is not installed (``pip install 'veba-sdk[cli]'``).
     """
     with needs_extra("cli", "veba serve"):
-        import waitress  # type: ignore[import-untyped]  # no stubs published
+        import waitress  # typed by types-waitress (the test extra)
 
     waitress.serve(
         app,
