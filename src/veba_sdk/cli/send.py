@@ -22,7 +22,7 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
 
     Values are read as JSON when they parse (numbers, ``true``, ``null``, objects), else text.
     """
-    from ..config import ConfigError, _check_depth
+    from ..config import ConfigError, check_depth
 
     overrides: dict[str, Any] = {}
     for item in items:
@@ -31,7 +31,7 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"{item!r}: expected FIELD.PATH=VALUE", param_hint="--set")
         try:
             value: Any = json.loads(raw)
-            _check_depth(value)
+            check_depth(value)
         except (RecursionError, ConfigError):
             raise click.BadParameter(
                 f"{path}: the JSON is nested too deep", param_hint="--set"
@@ -64,7 +64,7 @@ def _check_name(name: str, uncatalogued: bool) -> None:
 
 def _from_file(path: Path, name: str) -> dict[str, Any]:
     """The fields of the event in a payload file (a vCenter event, or a CloudEvent around one)."""
-    from ..config import ConfigError, _check_depth
+    from ..config import ConfigError, check_depth
     from ..events import parse_event
     from ..testing._events import class_for_name
 
@@ -80,7 +80,7 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
         )
     try:
         payload = json.loads(data.decode("utf-8"))
-        _check_depth(payload)
+        check_depth(payload)
     except (RecursionError, ConfigError):
         raise click.BadParameter(
             f"{path}: the JSON is nested too deep", param_hint="--file"
