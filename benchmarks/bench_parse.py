@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _sample import FIXTURE  # noqa: E402
 
-from veba_sdk.events import _parse, parse_event  # noqa: E402
+from veba_sdk.events import _codec, _converters, parse_event  # noqa: E402
 
 NAME = "EnteredMaintenanceModeEvent"
 
@@ -76,11 +76,11 @@ def bench_json(body: bytes, rounds: int, number: int) -> None:
         # What json.loads runs underneath: for reading how much of parse_event is our own work.
         "json C scanner alone (raw_decode)": lambda: decoder.raw_decode(text_of(body)),
     }
-    _parse._select_json("json")
-    stdlib_loads, stdlib_object_loads = _parse._loads, _parse._object_loads
+    _codec.select_json("json")
+    stdlib_loads, stdlib_object_loads = _codec._loads, _codec._object_loads
 
     def stdlib_parse() -> Any:
-        _parse._loads, _parse._object_loads = stdlib_loads, stdlib_object_loads
+        _codec._loads, _codec._object_loads = stdlib_loads, stdlib_object_loads
         return parse_event(body, name=NAME)
 
     contenders["parse_event, stdlib json"] = stdlib_parse
@@ -88,7 +88,7 @@ def bench_json(body: bytes, rounds: int, number: int) -> None:
         import orjson
 
         def orjson_parse() -> Any:
-            _parse._loads = _parse._object_loads = orjson.loads
+            _codec._loads = _codec._object_loads = orjson.loads
             return parse_event(body, name=NAME)
 
         contenders["orjson.loads"] = lambda: orjson.loads(body)
@@ -96,7 +96,7 @@ def bench_json(body: bytes, rounds: int, number: int) -> None:
     except ImportError:
         print("orjson is not installed: the accelerated comparison is skipped")
     results = side_by_side(contenders, rounds, number)
-    _parse._loads = _parse._object_loads = None
+    _codec.select_json(None)
     report("parse_event(bytes) vs json.loads(bytes), median per call", results,
            "json.loads (stdlib)")
 
@@ -148,7 +148,7 @@ def bench_cattrs(body: bytes, rounds: int, number: int) -> None:
     )
     converter.register_structure_hook(
         __import__("datetime").datetime,
-        lambda v, _t: _parse._time(v),
+        lambda v, _t: _converters._time(v),
     )
     results = side_by_side(
         {

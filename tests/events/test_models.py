@@ -24,7 +24,7 @@ from veba_sdk._errors import InvalidEvent
 from veba_sdk.events import (
     EVENT_CLASSES,
     ManagedObjectReference,
-    _parse,
+    _codec,
     parse_event,
     to_dict,
 )
@@ -160,9 +160,9 @@ def test_import_neither_attrs_nor_a_json_library() -> None:
 
 @pytest.fixture
 def stdlib_json() -> Any:
-    _parse._select_json("json")
+    _codec.select_json("json")
     yield
-    _parse._loads = _parse._object_loads = None
+    _codec.select_json(None)
 
 
 def _data_only_fixtures() -> list[tuple[Path, str]]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# envelope exports below
+from ._dumper import to_dict
 from ._envelope import Envelope, from_cloudevent
 from ._http import decode_http, decode_http_batch
 from ._models import EVENT_CLASSES, ancestors, event_class_names, get_class, is_event_class
 from ._models import is_model_name as _is_model_name
-from ._parse import parse_event, to_dict
+from ._parser import parse_event
 
 if TYPE_CHECKING:
     from ._classes import *  # noqa: F403  (the 443 event classes and argument types)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import InvalidEvent
 from ._codec import decode_data, is_xml, loads_json
 from ._models import is_event_class
-from ._parse import known_structurer, parse_event
+from ._parser import known_structurer, parse_event
 
 if TYPE_CHECKING:
     from ._classes import Event
