@@ -4,7 +4,9 @@ The server (tests/tracing/_traced_app.py) configures a tracer provider; requests
 W3C ``traceparent`` header, or a CloudEvent ``traceparent`` extension, yield an event span and
 a span per handler in that trace, with the OpenTelemetry CloudEvents and FaaS attributes; a
 handler's vROps call is a client span under its handler's span; JSON log lines carry the
-trace id. Without a provider, nothing of OpenTelemetry is imported (the Lambda cold path).
+trace id; a handler's request with a plain httpx client of its own is neither traced nor given
+a ``traceparent`` (only the vROps clients' requests are). Without a provider, nothing of
+OpenTelemetry is imported (the Lambda cold path).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def server() -> Iterator[tuple[str, Path]]:
         str(port), "--log-level", "warning", "--app-dir", str(HERE / "tracing"),
     ]  # fmt: skip
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"veba-server-{port}.log"
-    with running(argv, port, env={"VEBA_LOG_FORMAT": "json"}, cwd=HERE / "tracing") as base:
+    env = {"VEBA_LOG_FORMAT": "json", "TRACED_APP_PORT": str(port)}
+    with running(argv, port, env=env, cwd=HERE / "tracing") as base:
         yield base, log
 
 
@@ -103,6 +106,20 @@ def test_http_traceparent_continues_the_trace(server: tuple[str, Path]) -> None:
     assert marked
     assert marked[-1]["trace_id"] == TRACE_ID
     assert marked[-1]["span_id"] == handler["span_id"]
+
+
+def test_a_handlers_own_httpx_client_is_not_traced(server: tuple[str, Path]) -> None:
+    base, _ = server
+    spans(base)
+    httpx.get(base + "/pings", timeout=10)  # forget earlier pings
+    response = post(base, "VmPoweredOnEvent", {"traceparent": TRACEPARENT})
+    assert response.status_code == 204
+    found = spans(base)
+    assert sorted(span["kind"] for span in found) == ["CONSUMER", "INTERNAL"]  # no CLIENT
+    assert {span["trace_id"] for span in found} == {TRACE_ID}
+    (ping,) = httpx.get(base + "/pings", timeout=10).json()
+    assert "traceparent" not in ping
+    assert ping["user-agent"].startswith("python-httpx/")  # it was the handler's client
 
 
 def test_cloudevent_traceparent_extension_wins(server: tuple[str, Path]) -> None:

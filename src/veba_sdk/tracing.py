@@ -17,25 +17,29 @@ For each event, a span named after the event (``EnteredMaintenanceModeEvent``, k
 
 Inside it, a span per handler (named after the handler, kind ``INTERNAL``) is current while
 the handler runs, so spans the handler makes, its log records' ``trace_id``/``span_id`` (in the
-JSON log format) and its vROps calls (one ``CLIENT`` span per HTTP request of an ``httpx``
-client, with the ``traceparent`` header sent along) belong to it. Both carry the OpenTelemetry
-CloudEvents attributes ``cloudevents.event_id``, ``cloudevents.event_source``,
-``cloudevents.event_type``, ``cloudevents.event_subject``, ``cloudevents.event_spec_version``
-and ``faas.trigger`` = ``pubsub``; a handler that raised has its span's status ``ERROR`` and
-the exception recorded as a span event.
+JSON log format) and its vROps calls (one ``CLIENT`` span per HTTP request of a
+``VropsClient`` or ``AsyncVropsClient``, with the ``traceparent`` header sent along) belong
+to it. Those spans come from a hook on the vROps clients' own request path
+(:data:`veba_sdk.vrops._call.request_hook`): no other ``httpx`` client is patched or traced.
+Both carry the OpenTelemetry CloudEvents attributes ``cloudevents.event_id``,
+``cloudevents.event_source``, ``cloudevents.event_type``, ``cloudevents.event_subject``,
+``cloudevents.event_spec_version`` and ``faas.trigger`` = ``pubsub``; a handler that raised
+has its span's status ``ERROR`` and the exception recorded as a span event.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from ._observe import DispatchObserver
 
 if TYPE_CHECKING:
+    import httpx
     from opentelemetry.context import Context as OtelContext
     from opentelemetry.trace import Span, Tracer, TracerProvider
 
@@ -47,8 +51,9 @@ __all__ = ["TracingObserver", "log_fields", "tracing_observer"]
 _lock = threading.Lock()
 _observer: TracingObserver | None = None
 _observer_provider: object = None
-#: True while a handler's span is current: httpx requests then get client spans.
-_in_handler: ContextVar[bool] = ContextVar("veba_traced_handler", default=False)
+#: The tracer of the observer whose handler span is current: vROps requests then get client
+#: spans from it. ``None`` outside handlers.
+_handler_tracer: ContextVar[Tracer | None] = ContextVar("veba_traced_handler", default=None)
 
 
 def tracing_observer() -> TracingObserver | None:
@@ -172,8 +177,8 @@ class TracingObserver(DispatchObserver):
         """Start a handler's span, a child of the event's, and make it current."""
         if state is None:
             return None
-        if not _httpx_traced and "httpx" in sys.modules:  # a vROps client was imported
-            _trace_httpx()
+        if not _vrops_hooked and "veba_sdk.vrops._call" in sys.modules:  # vROps was imported
+            _hook_vrops()
         attributes = dict(state[2])
         attributes["code.function"] = route.name
         attributes["veba.route"] = route.pattern
@@ -181,7 +186,7 @@ class TracingObserver(DispatchObserver):
             route.name, kind=self._trace.SpanKind.INTERNAL, attributes=attributes
         )
         token = self._context.attach(self._trace.set_span_in_context(span))
-        return span, token, _in_handler.set(True)
+        return span, token, _handler_tracer.set(self.tracer)
 
     def handler_finished(
         self,
@@ -195,7 +200,7 @@ class TracingObserver(DispatchObserver):
         if handler_state is None:
             return
         span, token, flag = handler_state
-        _in_handler.reset(flag)
+        _handler_tracer.reset(flag)
         self._context.detach(token)
         if error is not None:
             _set_error(self._trace, span, error)
@@ -235,66 +240,52 @@ def log_fields() -> dict[str, str]:
     return {"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"}
 
 
-# -- httpx client spans (vROps calls) ----------------------------------------------------
+# -- client spans of vROps calls ---------------------------------------------------------
 
-_httpx_traced = False
+_vrops_hooked = False
+_Answered = Callable[["httpx.Response"], None]
 
 
-def _trace_httpx() -> None:
-    """Wrap ``httpx.Client.send`` / ``httpx.AsyncClient.send`` once, so requests made while a
-    handler's span is current get a ``CLIENT`` span and carry ``traceparent``. Done on the
-    first handler that runs once something imported httpx (never importing it); skipped when
-    OpenTelemetry's own httpx instrumentation is loaded (it makes these spans itself)."""
-    global _httpx_traced
+def _hook_vrops() -> None:
+    """Register :func:`_vrops_request` as the vROps clients' request hook, once. Done on the
+    first handler that runs once something imported the vROps client (never importing it);
+    skipped when OpenTelemetry's own httpx instrumentation is loaded (it makes these spans
+    itself). Other httpx clients are left alone: nothing of httpx is patched."""
+    global _vrops_hooked
     with _lock:
-        if _httpx_traced:
+        if _vrops_hooked:
             return
-        _httpx_traced = True
+        _vrops_hooked = True
     if "opentelemetry.instrumentation.httpx" in sys.modules:
         return
-    import httpx
+    from .vrops import _call
 
-    sync_send = httpx.Client.send
-    async_send = httpx.AsyncClient.send
-
-    def send(self: httpx.Client, request: httpx.Request, **options: Any) -> httpx.Response:
-        if not _in_handler.get():
-            return sync_send(self, request, **options)
-        span, token = _client_span(request)
-        try:
-            response = sync_send(self, request, **options)
-        except BaseException as exc:
-            _end_client_span(span, token, None, exc)
-            raise
-        _end_client_span(span, token, response, None)
-        return response
-
-    async def asend(
-        self: httpx.AsyncClient, request: httpx.Request, **options: Any
-    ) -> httpx.Response:
-        if not _in_handler.get():
-            return await async_send(self, request, **options)
-        span, token = _client_span(request)
-        try:
-            response = await async_send(self, request, **options)
-        except BaseException as exc:
-            _end_client_span(span, token, None, exc)
-            raise
-        _end_client_span(span, token, response, None)
-        return response
-
-    send.__wrapped__ = sync_send  # type: ignore[attr-defined]
-    asend.__wrapped__ = async_send  # type: ignore[attr-defined]
-    httpx.Client.send = send  # type: ignore[method-assign]
-    httpx.AsyncClient.send = asend  # type: ignore[method-assign]
+    _call.request_hook = _vrops_request
 
 
-def _client_span(request: Any) -> tuple[Span, object]:
+def _ignore(response: httpx.Response) -> None:
+    """What an untraced request is told of its response: nothing to record."""
+
+
+_UNTRACED: AbstractContextManager[_Answered] = nullcontext(_ignore)
+
+
+def _vrops_request(request: httpx.Request) -> AbstractContextManager[_Answered]:
+    """The vROps request hook: a ``CLIENT`` span around the request while a handler's span is
+    current, nothing otherwise."""
+    tracer = _handler_tracer.get()
+    if tracer is None:
+        return _UNTRACED
+    return _client_span(tracer, request)
+
+
+@contextmanager
+def _client_span(tracer: Tracer, request: httpx.Request) -> Iterator[_Answered]:
+    """The span of one request, current while it is sent (so the ``traceparent`` it carries
+    names it), with its response's status or its error."""
     from opentelemetry import context, trace
     from opentelemetry.propagate import inject
 
-    observer = _observer
-    tracer = observer.tracer if observer is not None else trace.get_tracer("veba_sdk")
     url = request.url
     attributes: dict[str, Any] = {
         "http.request.method": request.method,
@@ -308,19 +299,18 @@ def _client_span(request: Any) -> tuple[Span, object]:
     span = tracer.start_span(request.method, kind=trace.SpanKind.CLIENT, attributes=attributes)
     token = context.attach(trace.set_span_in_context(span))
     inject(request.headers)
-    return span, token
 
-
-def _end_client_span(
-    span: Span, token: object, response: Any, error: BaseException | None
-) -> None:
-    from opentelemetry import context, trace
-
-    context.detach(token)  # type: ignore[arg-type]
-    if response is not None:
+    def answered(response: httpx.Response) -> None:
         span.set_attribute("http.response.status_code", response.status_code)
         if response.status_code >= 500:
             span.set_status(trace.Status(trace.StatusCode.ERROR, str(response.status_code)))
-    if error is not None:
+
+    try:
+        yield answered
+    except BaseException as error:
+        context.detach(token)
         _set_error(trace, span, error)
+        span.end()
+        raise
+    context.detach(token)
     span.end()

@@ -1,16 +1,20 @@
 """A Knative ASGI app traced into the OpenTelemetry SDK's in-memory exporter, for uvicorn.
 
-``GET /spans`` answers the finished spans as JSON (and forgets them); every other request
+``GET /spans`` answers the finished spans as JSON (and forgets them); ``GET /ping`` records
+the request's headers, ``GET /pings`` answers them (and forgets them); every other request
 goes to the app. Handlers: ``enter`` marks a FakeVrops host maintained (one vROps call per
-request), ``broken`` raises, ``logs`` writes a JSON log line.
+request), ``broken`` raises, ``plain`` makes a request of its own with a plain httpx client to
+``GET /ping`` of this server (``$TRACED_APP_PORT``), which tracing must leave alone.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any
 
+import httpx
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -43,7 +47,15 @@ def broken(event: Any) -> None:
     raise RuntimeError("vROps said no")
 
 
+@router.on("VmPoweredOnEvent")
+def plain(event: Any) -> None:
+    url = f"http://127.0.0.1:{os.environ['TRACED_APP_PORT']}/ping"
+    with httpx.Client(timeout=10) as client:
+        client.get(url).raise_for_status()
+
+
 events_app = asgi(router)
+pings: list[dict[str, str]] = []
 
 
 def _span(span: Any) -> dict[str, Any]:
@@ -60,9 +72,16 @@ def _span(span: Any) -> dict[str, Any]:
 
 
 async def app(scope: Any, receive: Any, send: Any) -> None:
-    if scope["type"] == "http" and scope["path"] == "/spans":
-        body = json.dumps([_span(s) for s in exporter.get_finished_spans()]).encode()
-        exporter.clear()
+    if scope["type"] == "http" and scope["path"] in ("/spans", "/ping", "/pings"):
+        if scope["path"] == "/spans":
+            body = json.dumps([_span(s) for s in exporter.get_finished_spans()]).encode()
+            exporter.clear()
+        elif scope["path"] == "/ping":
+            pings.append({k.decode(): v.decode() for k, v in scope["headers"]})
+            body = b"[]"
+        else:
+            body = json.dumps(pings).encode()
+            pings.clear()
         await send(
             {
                 "type": "http.response.start",

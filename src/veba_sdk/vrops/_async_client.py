@@ -17,6 +17,7 @@ from typing import TypeVar
 import httpx
 import stamina
 
+from veba_sdk.vrops import _call
 from veba_sdk.vrops._call import Call, Flow, log
 from veba_sdk.vrops._client_base import _ClientBase
 from veba_sdk.vrops._errors import VropsError
@@ -53,7 +54,7 @@ class AsyncVropsClient(AsyncSharing, _ClientBase[httpx.AsyncClient]):
             request = self._auth.build_release_request(self._http.base_url)
             if request is not None:
                 try:
-                    response = await self._http.send(request, auth=None)
+                    response = await self._send_request(request, auth=False)
                     log.debug("vROps token release -> %s", response.status_code)
                 except httpx.HTTPError as exc:
                     log.debug("vROps token release failed: %s", type(exc).__name__)
@@ -73,14 +74,23 @@ class AsyncVropsClient(AsyncSharing, _ClientBase[httpx.AsyncClient]):
 
     # -- sending -----------------------------------------------------------------
 
+    async def _send_request(self, request: httpx.Request, *, auth: bool) -> httpx.Response:
+        """Send one request (``auth``: with the token), through :data:`_call.request_hook`
+        when one is set (tracing's client spans)."""
+        use_auth = httpx.USE_CLIENT_DEFAULT if auth else None
+        hook = _call.request_hook
+        if hook is None:
+            return await self._http.send(request, auth=use_auth)
+        with hook(request) as answered:
+            response = await self._http.send(request, auth=use_auth)
+            answered(response)
+        return response
+
     async def _send_once(self, call: Call) -> httpx.Response:
-        response = await self._http.request(
-            call.method,
-            call.path,
-            params=call.params or None,
-            json=call.json,
-            auth=httpx.USE_CLIENT_DEFAULT if call.auth else None,
+        request = self._http.build_request(
+            call.method, call.path, params=call.params or None, json=call.json
         )
+        response = await self._send_request(request, auth=call.auth)
         return self._core.check(call, response)
 
     async def _send(self, call: Call) -> httpx.Response:

@@ -4,12 +4,17 @@ A :class:`Call` is relative to the base path (``/suite-api``); a :data:`Flow` is
 that yields calls, receives each call's :class:`httpx.Response` (or has the call's
 :class:`~veba_sdk.vrops.VropsError` thrown in), and returns its result. Both clients drive
 the same flows; only sending differs.
+
+:data:`request_hook` is the one hook on what the clients send: :mod:`veba_sdk.tracing`
+sets it (once a handler runs with tracing on) to give each request a ``CLIENT`` span. Only
+these clients' requests pass through it; no other ``httpx`` client is touched.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from contextlib import AbstractContextManager
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -24,7 +29,9 @@ __all__ = [
     "SCHEMES",
     "Call",
     "Flow",
+    "RequestHook",
     "log",
+    "request_hook",
 ]
 
 #: The logger of the vROps client (never given a secret).
@@ -39,6 +46,16 @@ SCHEMES: Final[tuple[Scheme, ...]] = ("vRealizeOpsToken", "OpsToken")
 
 #: A flow yields calls, receives responses, and returns its result.
 Flow = Generator["Call", httpx.Response, T]
+
+#: Wraps the sending of one request: called with the request before it is sent (it may add
+#: headers), entered around the send, and the value it enters as is called with the response
+#: (an exception leaves the block instead).
+RequestHook = Callable[[httpx.Request], AbstractContextManager[Callable[[httpx.Response], None]]]
+
+#: The hook every request of :class:`~veba_sdk.vrops.VropsClient` and
+#: :class:`~veba_sdk.vrops.AsyncVropsClient` goes through (token acquisitions on the way are
+#: part of their request's); ``None``, the default, costs one attribute read per request.
+request_hook: RequestHook | None = None
 
 
 @attrs.frozen(kw_only=True)
