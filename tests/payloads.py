@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from veba_sdk.testing import Encoding, Mode, Producer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VEBA_EVENTS = FIXTURES / "veba-events"
 
 #: (producer, mode, encoding): every envelope a deployed function can receive.
-SHAPES = [
+SHAPES: list[tuple[Producer, Mode, Encoding]] = [
     ("router", "binary", "json"),
     ("router", "structured", "json"),
     ("vsphere-source", "binary", "json"),

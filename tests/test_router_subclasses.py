@@ -10,13 +10,13 @@ from veba_sdk import RouteError, Router
 from veba_sdk.events import VmPoweredOnEvent, decode_http, from_cloudevent
 from veba_sdk.manifests.knative import knative_manifests
 from veba_sdk.manifests.openfaas import topics
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import Producer, make_event, to_cloudevent
 
 DRS = load_payload("DrsVmPoweredOnEvent__v0.7")
 POWERED_ON_FAMILY = ["DrsVmPoweredOnEvent", "VmPoweredOnEvent", "VmRestartedOnAlternateHostEvent"]
 
 
-def drs_envelope(producer: str) -> object:
+def drs_envelope(producer: Producer) -> object:
     if producer == "router":
         attributes = {
             "specversion": "1.0",
@@ -37,7 +37,7 @@ def drs_envelope(producer: str) -> object:
 
 
 @pytest.mark.parametrize("producer", ["router", "vsphere-source"])
-def test_a_drs_power_on_reaches_the_vm_powered_on_handler(producer: str) -> None:
+def test_a_drs_power_on_reaches_the_vm_powered_on_handler(producer: Producer) -> None:
     router = Router()
     by_name: list[str] = []
     by_class: list[str] = []
@@ -88,7 +88,7 @@ def test_subscriptions_cover_every_concrete_subclass() -> None:
 
 
 @pytest.mark.parametrize("producer", ["router", "vsphere-source"])
-def test_knative_triggers_subscribe_the_subclasses(producer: str) -> None:
+def test_knative_triggers_subscribe_the_subclasses(producer: Producer) -> None:
     router = Router()
     router.on("VmPoweredOnEvent")(lambda event: None)
     documents = knative_manifests(router, name="fn", image="img", producer=producer)

@@ -9,7 +9,7 @@ import pytest
 import veba_sdk
 from veba_sdk import RouteError, Router
 from veba_sdk.events import decode_http, from_cloudevent
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import Producer, make_event, to_cloudevent
 
 
 def foreign(ce_type: str, data: Any = None, content_type: str | None = None) -> Any:
@@ -57,7 +57,7 @@ def test_exact_and_glob_type_routes_in_registration_order() -> None:
 
 
 @pytest.mark.parametrize("producer", ["router", "vsphere-source"])
-def test_a_vcenter_event_by_its_cloudevent_type(producer: str) -> None:
+def test_a_vcenter_event_by_its_cloudevent_type(producer: Producer) -> None:
     router = Router()
     raw: list[Any] = []
     typed: list[str] = []
@@ -72,7 +72,7 @@ def test_a_vcenter_event_by_its_cloudevent_type(producer: str) -> None:
     assert typed == ["EnteredMaintenanceModeEvent"]
     assert raw[0]["Host"]["Name"] == "esx07"  # the producer's JSON, not the model
     # The other producer's shape of the same event has another type: the route misses it.
-    other = "vsphere-source" if producer == "router" else "router"
+    other: Producer = "vsphere-source" if producer == "router" else "router"
     router.dispatch(decode_http(*to_cloudevent(event, other)))
     assert len(raw) == 1
     assert typed == ["EnteredMaintenanceModeEvent"] * 2

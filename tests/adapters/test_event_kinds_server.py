@@ -13,7 +13,7 @@ import pytest
 from _servers import free_port, running, uvicorn_argv
 from payloads import load_payload
 
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import Mode, Producer, make_event, to_cloudevent
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "veba-events"
 DRS_FIXTURES = {
@@ -49,7 +49,7 @@ def test_drs_power_on_fixtures_reach_the_vm_powered_on_handler(url: str, produce
 
 @pytest.mark.parametrize("producer", ["router", "vsphere-source"])
 @pytest.mark.parametrize("mode", ["binary", "structured"])
-def test_made_drs_power_ons_in_every_shape(url: str, producer: str, mode: str) -> None:
+def test_made_drs_power_ons_in_every_shape(url: str, producer: Producer, mode: Mode) -> None:
     event = make_event("DrsVmPoweredOnEvent", vm__name="db-07")
     headers, body = to_cloudevent(event, producer, mode)
     response = httpx.post(url, content=body, headers=headers)

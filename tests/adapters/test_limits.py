@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -88,7 +89,9 @@ def openfaas_call(handle: Any, headers: list[tuple[str, str]], body: bytes) -> t
     return int(answer["statusCode"]), str(answer["body"]).encode()
 
 
-HTTP_ADAPTERS = {
+#: An adapter's app and how to call it: (app, headers, body) -> (status, body).
+Call = Callable[[Any, list[tuple[str, str]], bytes], tuple[int, bytes]]
+HTTP_ADAPTERS: dict[str, Callable[[Router], tuple[Any, Call]]] = {
     "knative-asgi": lambda router: (knative.asgi(router), asgi),
     "knative-wsgi": lambda router: (knative.wsgi(router), wsgi),
     "knative-func-new": lambda router: (knative.new(router).app, asgi),

@@ -12,9 +12,9 @@ import pytest
 from payloads import load_payload
 
 from veba_sdk import Router
-from veba_sdk.testing import client
+from veba_sdk.testing import Platform, client
 
-PLATFORMS = ["knative", "openfaas", "lambda", "gcf"]
+PLATFORMS: list[Platform] = ["knative", "openfaas", "lambda", "gcf"]
 HORIZON = load_payload("Horizon_VLSI_USERLOGIN_REST_FAILED")
 WEBHOOK_DATA = {"pipeline": "nightly", "status": "failed", "url": "https://ci.example.com/7"}
 
@@ -87,7 +87,7 @@ def deliver(function: Any, platform: str, attrs: dict[str, str], data: Any) -> A
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_a_webhook_cloudevent_reaches_the_type_route(platform: str) -> None:
+def test_a_webhook_cloudevent_reaches_the_type_route(platform: Platform) -> None:
     seen: list[dict[str, Any]] = []
     if platform == "gcf":  # absent from the cloudevents 2.x environment
         pytest.importorskip("functions_framework")
@@ -117,7 +117,9 @@ def test_a_webhook_cloudevent_reaches_the_type_route(platform: str) -> None:
         ("com.vmware.horizon.vlsi_userlogin_rest_failed.v0", "horizon-source"),
     ],
 )
-def test_horizon_events_reach_the_horizon_route(platform: str, ce_type: str, producer: str) -> None:
+def test_horizon_events_reach_the_horizon_route(
+    platform: Platform, ce_type: str, producer: str
+) -> None:
     seen: list[dict[str, Any]] = []
     if platform == "gcf":  # absent from the cloudevents 2.x environment
         pytest.importorskip("functions_framework")
@@ -141,7 +143,7 @@ def test_horizon_events_reach_the_horizon_route(platform: str, ce_type: str, pro
 
 
 @pytest.mark.parametrize("platform", ["knative", "openfaas", "gcf"])
-def test_a_body_that_is_no_cloudevent_is_still_a_400(platform: str) -> None:
+def test_a_body_that_is_no_cloudevent_is_still_a_400(platform: Platform) -> None:
     seen: list[dict[str, Any]] = []
     if platform == "gcf":  # absent from the cloudevents 2.x environment
         pytest.importorskip("functions_framework")
@@ -163,7 +165,7 @@ def test_lambda_refuses_what_is_no_cloudevent() -> None:
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_the_test_client_sends_made_horizon_events(platform: str) -> None:
+def test_the_test_client_sends_made_horizon_events(platform: Platform) -> None:
     seen: list[dict[str, Any]] = []
     if platform == "gcf":  # absent from the cloudevents 2.x environment
         pytest.importorskip("functions_framework")

@@ -21,7 +21,7 @@ from veba_sdk.events._type_ids import (
     type_id_info,
     type_id_names,
 )
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import Producer, make_event, to_cloudevent
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE_FILES = sorted((ROOT / "tests" / "fixtures" / "vcenter-event-mapping").glob("*.md"))
@@ -161,7 +161,7 @@ def test_dotless_extended_event_ids_route_as_type_ids() -> None:
 
 
 @pytest.mark.parametrize("producer", ["router", "vsphere-source"])
-def test_make_event_builds_the_class_the_releases_name(producer: str) -> None:
+def test_make_event_builds_the_class_the_releases_name(producer: Producer) -> None:
     router = Router()
     seen: list[tuple[str, str]] = []
     router.on("*.*")(lambda event, ctx: seen.append((type(event).__name__, ctx.category)))

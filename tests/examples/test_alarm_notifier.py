@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from veba_sdk.events import parse_event
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import Mode, Producer, make_event, to_cloudevent
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the examples package lives at the repository root
@@ -107,7 +107,7 @@ def _alarm(to: str, **overrides: Any) -> Any:
     [("router", "binary"), ("router", "structured"), ("vsphere-source", "binary")],
 )
 def test_red_posts_one_message_with_alarm_and_entity(
-    receiver: Receiver, producer: str, mode: str
+    receiver: Receiver, producer: Producer, mode: Mode
 ) -> None:
     """yellow -> red: exactly one JSON ``{"text": ...}`` post naming the alarm and entity."""
     headers, body = to_cloudevent(_alarm("red"), producer=producer, mode=mode)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from veba_sdk.events import parse_event
-from veba_sdk.testing import make_event, to_cloudevent
+from veba_sdk.testing import Encoding, Mode, Producer, make_event, to_cloudevent
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the examples package lives at the repository root
@@ -151,7 +151,11 @@ def _check(record: logging.LogRecord, expected: dict[str, Any]) -> dict[str, Any
 @pytest.mark.parametrize(("producer", "mode", "encoding"), SHAPES)
 @pytest.mark.parametrize("stem", sorted(CASES))
 def test_echo_logs_typed_fields_in_every_shape(
-    caplog: pytest.LogCaptureFixture, stem: str, producer: str, mode: str, encoding: str
+    caplog: pytest.LogCaptureFixture,
+    stem: str,
+    producer: Producer,
+    mode: Mode,
+    encoding: Encoding,
 ) -> None:
     """A captured event wrapped by each producer: the echo logs the payload's own values."""
     class_name = CASES[stem]
@@ -196,7 +200,7 @@ def test_echo_reads_captured_structured_cloudevents(
 
 @pytest.mark.parametrize(("producer", "mode", "encoding"), SHAPES)
 def test_echo_logs_extended_event_type_id_and_data(
-    caplog: pytest.LogCaptureFixture, producer: str, mode: str, encoding: str
+    caplog: pytest.LogCaptureFixture, producer: Producer, mode: Mode, encoding: Encoding
 ) -> None:
     """ExtendedEvent: routed by type id; its data pairs are logged as arguments."""
     event = make_event(

@@ -26,7 +26,16 @@ if str(Path(__file__).resolve().parents[2]) not in sys.path:  # the examples pac
 from _servers import free_port, running
 
 from veba_sdk import HandlerError
-from veba_sdk.testing import FakeVrops, make_event, to_cloudevent, to_eventbridge, to_openfaas
+from veba_sdk.testing import (
+    FakeVrops,
+    Mode,
+    Platform,
+    Producer,
+    make_event,
+    to_cloudevent,
+    to_eventbridge,
+    to_openfaas,
+)
 from veba_sdk.vrops import VropsClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,6 +124,8 @@ def deliver(
             if platform == "openfaas":
                 req = to_openfaas(event, source=VCENTER)
                 return _http_outcome(client.post(url, headers=req["headers"], content=req["body"]))
+            producer: Producer
+            mode: Mode
             producer, mode = (
                 ("vsphere-source", "binary") if platform == "knative" else ("router", "structured")
             )
@@ -219,7 +230,7 @@ def _no_vrops_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("platform", ["knative", "openfaas", "lambda", "gcf"])
 def test_in_process_with_the_vrops_client_fixture(
-    platform: str,
+    platform: Platform,
     fake_vrops: FakeVrops,
     vrops_client: VropsClient,
     monkeypatch: pytest.MonkeyPatch,

@@ -20,7 +20,7 @@ from kit_http import free_port, post
 from lambda_runtime import RuntimeAPI
 
 from veba_sdk.cli.new import scaffold
-from veba_sdk.testing import make_event, to_cloudevent, to_eventbridge, to_openfaas
+from veba_sdk.testing import Mode, Producer, make_event, to_cloudevent, to_eventbridge, to_openfaas
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,8 @@ def assert_logged(container: Container, wait: float = 10) -> None:
 
 def check_cloudevents(port: int, container: Container, *, json_reply: bool) -> None:
     """Binary and structured CloudEvents are answered 200; garbage gets a 4xx."""
-    for producer, mode in (("vsphere-source", "binary"), ("router", "structured")):
+    shapes: list[tuple[Producer, Mode]] = [("vsphere-source", "binary"), ("router", "structured")]
+    for producer, mode in shapes:
         status, body = post(port, *to_cloudevent(EVENT, producer, mode))
         assert status == 200, (mode, body, container.logs())
         if json_reply:

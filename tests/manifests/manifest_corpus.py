@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from veba_sdk import Router
 from veba_sdk.events import Envelope, decode_http, event_class_names
-from veba_sdk.testing import make_event, make_horizon_event, to_cloudevent
+from veba_sdk.testing import Producer, make_event, make_horizon_event, to_cloudevent
 
 # EventEx/ExtendedEvent ids beside the catalogue (vSphere 8 ids and two odd shapes that
 # exercise class-name globs matching type ids).
@@ -32,7 +32,7 @@ HORIZON_TYPES = (
     "BROKER_USERLOGGEDOUT",
     "ADMIN_USERLOGGEDIN",
 )
-HORIZON_PRODUCERS = ("router", "horizon-source")
+HORIZON_PRODUCERS: tuple[Producer, ...] = ("router", "horizon-source")
 WEBHOOK_TYPES = (
     "com.example.build.finished",
     "com.example.deploy.started",
@@ -110,7 +110,7 @@ def _corpus() -> list[tuple[str, str, str]]:
 _envelopes: dict[str, list[Envelope]] = {}
 
 
-def envelopes(producer: str) -> list[Envelope]:
+def envelopes(producer: Producer) -> list[Envelope]:
     """Every corpus event as the producer sends it, decoded (cached per producer)."""
     cached = _envelopes.get(producer)
     if cached is None:

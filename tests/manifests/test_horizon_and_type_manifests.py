@@ -44,14 +44,14 @@ from veba_sdk.manifests import (
     sam_template,
     unsubscribed_routes,
 )
-from veba_sdk.testing import make_horizon_event, to_cloudevent, to_eventbridge
+from veba_sdk.testing import Mode, Producer, make_horizon_event, to_cloudevent, to_eventbridge
 
 SPECS = Path(__file__).parents[1] / "specs"
 TRIGGER_CRD = yaml.safe_load((SPECS / "knative" / "eventing-trigger-crd.yaml").read_text())
 TRIGGER_SCHEMA = TRIGGER_CRD["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
 STACK_SCHEMA = json.loads((SPECS / "openfaas" / "stack-yml.DERIVED.schema.json").read_text())
 KINDS_ROUTERS = ("horizon-mixed", "type-mixed", "overlapping-kinds")
-VCENTER_PRODUCERS = ("router", "vsphere-source")
+VCENTER_PRODUCERS: tuple[Producer, ...] = ("router", "vsphere-source")
 
 
 def _triggers(router: Router, producer: str) -> list[dict[str, Any]]:
@@ -71,7 +71,7 @@ def _noop(event: object) -> None:
 
 @pytest.mark.parametrize("producer", VCENTER_PRODUCERS)
 @pytest.mark.parametrize("label", sorted(ROUTERS))
-def test_triggers_deliver_every_event_kind_exactly_once(label: str, producer: str) -> None:
+def test_triggers_deliver_every_event_kind_exactly_once(label: str, producer: Producer) -> None:
     """vCenter, Horizon (both Horizon producers) and webhook events: one Trigger for each
     routed event, none for the rest."""
     router = ROUTERS[label]()
@@ -144,7 +144,7 @@ def test_a_type_route_overlapping_other_routes_excludes_their_events() -> None:
 @pytest.mark.parametrize("mode", ["binary", "structured"])
 @pytest.mark.parametrize("horizon_producer", HORIZON_PRODUCERS)
 def test_the_horizon_trigger_selects_the_kits_cloudevent_and_the_handler_runs(
-    horizon_producer: str, mode: str
+    horizon_producer: Producer, mode: Mode
 ) -> None:
     router = Router()
     seen: list[HorizonEvent] = []

@@ -25,10 +25,11 @@ from veba_sdk.manifests import (
 )
 from veba_sdk.manifests._selectors import CATEGORIES
 from veba_sdk.manifests.knative import trigger_names
+from veba_sdk.testing import Producer
 
 SPECS = Path(__file__).parents[1] / "specs" / "knative"
 CONFIGS = Path(__file__).parents[1] / "fixtures" / "router-configs"
-PRODUCERS = ("router", "vsphere-source")
+PRODUCERS: tuple[Producer, ...] = ("router", "vsphere-source")
 
 
 def _schema(name: str) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def test_webhook_rules_agree_with_the_recorded_cases() -> None:
 
 @pytest.mark.parametrize("producer", PRODUCERS)
 def test_manifests_pass_crd_schemas_and_webhook_rules(
-    routed: tuple[str, Router], producer: str
+    routed: tuple[str, Router], producer: Producer
 ) -> None:
     _, router = routed
     docs = knative_manifests(
@@ -80,7 +81,7 @@ def test_manifests_pass_crd_schemas_and_webhook_rules(
 
 @pytest.mark.parametrize("producer", PRODUCERS)
 def test_triggers_select_exactly_the_routed_events_once(
-    routed: tuple[str, Router], producer: str
+    routed: tuple[str, Router], producer: Producer
 ) -> None:
     label, router = routed
     triggers = knative_manifests(router, name="fn", image="img", producer=producer)[1:]

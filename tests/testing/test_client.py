@@ -23,9 +23,13 @@ from veba_sdk.adapters import aws_lambda, knative, openfaas
 from veba_sdk.testing import (
     PLATFORMS,
     ClientResponse,
+    Encoding,
     FakeVrops,
     FunctionClient,
     LambdaTestContext,
+    Mode,
+    Platform,
+    Producer,
     client,
     make_event,
 )
@@ -69,8 +73,9 @@ def make_router(seen: list[tuple[str, str, Any]]) -> Router:
 
 
 @pytest.fixture(params=PLATFORM_PARAMS)
-def platform(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def platform(request: pytest.FixtureRequest) -> Platform:
+    name: Platform = request.param  # one of PLATFORMS
+    return name
 
 
 @pytest.fixture
@@ -79,7 +84,7 @@ def seen() -> list[tuple[str, str, Any]]:
 
 
 @pytest.fixture
-def function(platform: str, seen: list[tuple[str, str, Any]]) -> Iterator[FunctionClient]:
+def function(platform: Platform, seen: list[tuple[str, str, Any]]) -> Iterator[FunctionClient]:
     with client(make_router(seen), platform=platform) as test_client:
         yield test_client
 
@@ -156,7 +161,7 @@ def test_garbage_is_400_with_one_line(
 )
 @pytest.mark.parametrize("platform", [p for p in PLATFORM_PARAMS if p.values[0] != "lambda"])
 def test_every_producer_shape_on_the_http_platforms(
-    platform: str, seen: list[Any], producer: str, mode: str, encoding: str
+    platform: Platform, seen: list[Any], producer: Producer, mode: Mode, encoding: Encoding
 ) -> None:
     """(EventBridge carries the router's structured JSON only: Lambda is tested above.)"""
     with client(make_router(seen), platform=platform) as function:
@@ -204,7 +209,7 @@ def test_raw_platform_answers_are_kept(seen: list[Any]) -> None:
 
 def test_platform_entries_as_well_as_routers(seen: list[Any]) -> None:
     router = make_router(seen)
-    entries = {
+    entries: dict[Platform, Any] = {
         "knative": knative.asgi(router, gc_threshold=None),
         "openfaas": openfaas.handler(router),
         "lambda": aws_lambda.handler(router),
@@ -244,7 +249,7 @@ def test_typed_events_and_their_misuse(seen: list[Any]) -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="platform must be one of knative, openfaas, lambda, gcf"):
-        client(Router(), platform="azure")
+        client(Router(), platform="azure")  # type: ignore[arg-type]  # not a platform, on purpose
     with pytest.raises(ValueError, match="give a router"):
         client(platform="knative")
 
@@ -341,7 +346,7 @@ def _vrops_router() -> Router:
 
 
 def test_handlers_use_the_fixture_client_on_every_platform(
-    platform: str, fake_vrops: FakeVrops, vrops_client: VropsClient
+    platform: Platform, fake_vrops: FakeVrops, vrops_client: VropsClient
 ) -> None:
     fake_vrops.add_host("esx01.lab", "host-19")
     with client(_vrops_router(), platform=platform) as function:

@@ -13,6 +13,9 @@ from payloads import SHAPES
 from veba_sdk import Router
 from veba_sdk.events import EVENT_CLASSES, decode_http, event_class_names, to_dict
 from veba_sdk.testing import (
+    Encoding,
+    Mode,
+    Producer,
     event_name,
     make_event,
     to_cloudevent,
@@ -37,7 +40,7 @@ def _without_empty(event: Any) -> Any:
 
 @pytest.mark.parametrize(("producer", "mode", "encoding"), SHAPES)
 def test_every_class_parses_back_through_every_shape(
-    producer: str, mode: str, encoding: str
+    producer: Producer, mode: Mode, encoding: Encoding
 ) -> None:
     names = [*event_class_names(), "com.vmware.vc.HA.ClusterFailoverActionCompletedEvent"]
     assert len(names) == 444
