@@ -151,11 +151,18 @@ class Imported:
     name: str | None  # the imported name, for ``from target import name``
 
     def modules_named(self) -> list[str]:
-        """The ``veba_sdk`` modules the import runs: the target, plus ``name`` if a submodule."""
+        """The ``veba_sdk`` module the import needs complete: the one that defines the name.
+
+        ``from pkg import name`` needs ``pkg/__init__`` to have run as far as ``name``, unless
+        ``name`` is a submodule: then Python imports the submodule even while ``pkg/__init__``
+        is still running (``_handle_fromlist``), exactly as for ``from pkg.name import x``, so
+        the edge is to the submodule alone (an edge to ``pkg`` too would report every
+        ``from . import _sibling`` inside a package whose ``__init__`` imports it).
+        """
         known = modules()
-        found = [self.target] if self.target in known else []
         if self.name is not None and f"{self.target}.{self.name}" in known:
-            found.append(f"{self.target}.{self.name}")
+            return [f"{self.target}.{self.name}"]
+        found = [self.target] if self.target in known else []
         if not found:
             # ``import veba_sdk.x.y`` of a name that is not a file: the longest module prefix.
             parts = self.target.split(".")
@@ -484,7 +491,9 @@ def test_the_checker_resolves_imports() -> None:
 
     assert why("from ..events._http import x", module) == f"private module {TOP}.events._http"
     assert why("import veba_sdk.events._http", module) == f"private module {TOP}.events._http"
-    assert why("from ..events import _http", module) == f"private module {TOP}.events._http"
+    assert why("from ..events import _catalogue", module) == (
+        f"private module {TOP}.events._catalogue"
+    )
     assert why("from .._router import _suggest", module) == (
         f"private name _suggest from {TOP}._router"
     )
@@ -499,6 +508,14 @@ def test_the_checker_resolves_imports() -> None:
     source += "def f():\n    from . import c\nclass K:\n    from . import d\n"
     names = [i.name for i in imports_of(package, iter(module_level(ast.parse(source).body)))]
     assert names == [None, "b", "d"]
+
+    def edges(source: str) -> list[str]:
+        return first(source, package).modules_named()
+
+    assert edges("from . import _catalogue") == [f"{TOP}.events._catalogue"]
+    assert edges("from . import EVENT_CLASSES") == [f"{TOP}.events"]
+    assert edges("from .._errors import InvalidEvent") == [f"{TOP}._errors"]
+    assert edges("import veba_sdk.events._catalogue") == [f"{TOP}.events._catalogue"]
 
 
 def test_the_checker_finds_cycles() -> None:
