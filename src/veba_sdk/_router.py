@@ -37,9 +37,9 @@ from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore
 from ._observe import DispatchObserver, Watch, observers_for
 from ._threads import HandlerThreads, check_count, handler_threads
 from .events import Envelope, ancestors, event_class_names, from_cloudevent, is_event_class
-from .events._envelope import MAX_NAME
-from .events._type_ids import check_type_id_route, is_type_id
+from .events.type_ids import check_type_id_route, is_type_id
 from .idempotency._keys import idempotency_key
+from .wire import MAX_NAME
 
 if TYPE_CHECKING:
     import asyncio

@@ -11,7 +11,7 @@ import pytest
 
 from veba_sdk.cli import main
 from veba_sdk.events import decode_http
-from veba_sdk.events._type_ids import matching
+from veba_sdk.events.type_ids import matching
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

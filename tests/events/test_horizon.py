@@ -13,7 +13,7 @@ from payloads import load_payload
 
 from veba_sdk import RouteError, Router
 from veba_sdk.events import HorizonEvent, decode_http, from_cloudevent
-from veba_sdk.events._horizon import HORIZON_PREFIX, horizon_name, parse_horizon
+from veba_sdk.events.horizon import HORIZON_PREFIX, horizon_name, parse_horizon
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "veba-events"
 GOLDEN = json.loads(

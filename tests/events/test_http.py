@@ -15,7 +15,7 @@ from payloads import load_payload
 
 from veba_sdk import InvalidEvent
 from veba_sdk.events import decode_http, decode_http_batch, from_cloudevent
-from veba_sdk.events._http import read_cloudevent
+from veba_sdk.events.http import read_cloudevent
 
 SPECS = Path(__file__).parent.parent / "specs" / "cloudevents"
 EVENTS = Path(__file__).parent.parent / "fixtures" / "veba-events"

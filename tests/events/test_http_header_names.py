@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from veba_sdk import InvalidEvent
-from veba_sdk.events import _http
-from veba_sdk.events._http import _MAX_HEADER_NAMES, _read_headers
+from veba_sdk.events import http as _http
+from veba_sdk.events.http import _MAX_HEADER_NAMES, _read_headers
 
 BASE = [
     (b"ce-specversion", b"1.0"),

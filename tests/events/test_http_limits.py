@@ -19,7 +19,8 @@ import pytest
 from cloudevents.http import from_http
 
 from veba_sdk import InvalidEvent, Router
-from veba_sdk.events import _envelope, _http, decode_http, decode_http_batch, from_cloudevent
+from veba_sdk.events import _envelope, decode_http, decode_http_batch, from_cloudevent
+from veba_sdk.events import http as _http
 from veba_sdk.events._envelope import MAX_NAME, SPEC_VERSIONS
 
 EVENTS = Path(__file__).parent.parent / "fixtures" / "veba-events"

@@ -14,7 +14,7 @@ import pytest
 
 from veba_sdk import RouteError, Router
 from veba_sdk.events import decode_http, event_class_names, is_event_class
-from veba_sdk.events._type_ids import (
+from veba_sdk.events.type_ids import (
     close_type_ids,
     is_type_id,
     release_titles,

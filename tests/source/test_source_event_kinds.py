@@ -11,7 +11,7 @@ from pyVmomi import vim
 from source_helpers import Poster, Vcsim, wait_until
 
 from veba_sdk import Router
-from veba_sdk.events._type_ids import type_id_info
+from veba_sdk.events.type_ids import type_id_info
 from veba_sdk.source import VCenterSource, router_target
 
 EVENTEX_ID = "com.vmware.vc.HA.ClusterFailoverInProgressEvent"

@@ -14,8 +14,18 @@ pulls in an HTTP server::
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Mapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the platform modules load only when asked for
+    from .._router import Router
+    from ..auth import Authenticator
+    from ..config import RouterConfig
+    from .aws_lambda import LambdaHandler
+    from .knative import ASGIApp
+    from .openfaas import PythonHttpHandle
 
 _SUBMODULES = frozenset({"knative", "openfaas", "aws_lambda", "gcf"})
 
@@ -28,8 +38,12 @@ def __getattr__(name: str) -> ModuleType:
 
 
 def from_router_config(
-    router: Any, path_or_config: Any, *, auth: Any = None, metrics: Any = False
-) -> Any:
+    router: Router,
+    path_or_config: RouterConfig | str | bytes | os.PathLike[str] | Mapping[str, Any],
+    *,
+    auth: Authenticator | None = None,
+    metrics: Any = False,
+) -> ASGIApp | PythonHttpHandle | LambdaHandler:
     """The adapter the VEBA RouterConfig's ``eventProcessor.type`` calls for, serving ``router``.
 
     ===================== ===============================================================
@@ -50,7 +64,11 @@ def from_router_config(
         auth: the sender check (:mod:`veba_sdk.auth`) handed to the adapter; ``None`` reads
             ``VEBA_AUTH`` (Lambda refuses any: IAM authenticates its invocations).
         metrics: handed to the adapter (:mod:`veba_sdk.metrics`): ``GET /metrics`` on Knative
-            and OpenFaaS, Embedded Metric Format lines on Lambda.
+            and OpenFaaS, Embedded Metric Format lines on Lambda (``True``, or the platform's
+            own metrics object, which is why it is not typed narrower).
+
+    Returns:
+        the ASGI app (Knative), ``handle(event, context)`` (OpenFaaS) or ``lambda_handler``.
 
     Raises:
         ConfigError: the config is invalid, or names a processor no adapter serves.

@@ -37,7 +37,7 @@ from .._context import Reply
 from .._errors import InvalidEvent
 from .._router import DispatchResult, Router
 from ..events import Envelope
-from ..events._http import (
+from ..events.http import (
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_BODY,
     BatchTooLarge,

@@ -42,8 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._errors import ConfigError, InvalidEvent
 from ..events import Envelope, from_cloudevent, is_event_class
-from ..events._codec import loads_json
-from ..events._http import _structured_parts
+from ..events.http import loads_json, structured_parts
 from ..logging import one_line
 from ..logging import setup as setup_logging
 
@@ -115,7 +114,7 @@ def _category_of_bare(name: str, detail: Mapping[str, Any]) -> str:
     if is_event_class(name):
         return "event"
     if "." not in name:
-        from ..events._type_ids import is_type_id
+        from ..events.type_ids import is_type_id
 
         if not is_type_id(name):  # a dotless catalogued id ("53001") is an ExtendedEvent
             return "event"
@@ -153,7 +152,7 @@ def _bare_attributes(bridge: Mapping[str, Any], detail: Mapping[str, Any]) -> di
 
 
 def _structured(obj: Mapping[str, Any]) -> Envelope:
-    attributes, data, _ = _structured_parts(dict(obj))
+    attributes, data, _ = structured_parts(dict(obj))
     return from_cloudevent(attributes, data)
 
 

@@ -24,7 +24,7 @@ from .._errors import InvalidEvent
 from .._router import Router
 from ..auth import Authenticator
 from ..events import Envelope, from_cloudevent
-from ..events._http import decode_http, decode_http_read, read_asgi_headers
+from ..events.http import decode_http, decode_http_read, read_asgi_headers
 from ..logging import setup as setup_logging
 from . import _http_common as http
 from ._auth import environ_headers, refused, refused_async, resolve

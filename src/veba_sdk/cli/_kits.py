@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["KIT_NAME", "TARGETS", "kit_dir"]
+__all__ = ["KIT_NAME", "TARGETS", "Target", "kit_dir"]
 
 #: Placeholder in every kit file, replaced by the project name.
 KIT_NAME = "veba-function"
-TARGETS = ("knative", "openfaas", "lambda", "gcf")
+#: The platforms a function is deployed to (``veba new --target``, ``veba manifests --target``).
+Target = Literal["knative", "openfaas", "lambda", "gcf"]
+TARGETS: tuple[Target, ...] = ("knative", "openfaas", "lambda", "gcf")
 
 
 def kit_dir(target: str) -> Path:

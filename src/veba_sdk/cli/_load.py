@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+import veba_sdk
+
 from .._router import Router
 
 __all__ = ["import_target", "is_path", "load_router", "suggest_event"]
@@ -143,8 +145,6 @@ def load_router(spec: str) -> Router:
     else:
         target = getattr(module, "router", None)
         if target is None:
-            import veba_sdk
-
             target = veba_sdk.router
     if not isinstance(target, Router):
         raise click.BadParameter(

@@ -14,8 +14,7 @@ with needs_extra("cli", "the veba command"):
     import click
 
 from .._errors import VebaError
-from ..manifests import ManifestError
-from . import COMMANDS
+from ._commands import COMMANDS
 
 __all__ = ["cli", "run"]
 
@@ -52,7 +51,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.format_message(), 2)
     except click.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code or 1)
-    except (VebaError, ManifestError, OSError, ValueError, KeyError, TypeError) as exc:
+    except (VebaError, OSError, ValueError, KeyError, TypeError) as exc:
         text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         return _fail(text or type(exc).__name__, 1)
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import click
 
-from ..events._envelope import PRODUCERS
+from ..wire import PRODUCERS
 
 __all__ = ["producer_option", "say"]
 

@@ -11,9 +11,12 @@ import click
 from ._load import suggest_event
 
 if TYPE_CHECKING:
-    from ..events._type_ids import TypeIdInfo
+    from ..events import TypeIdInfo
 
 __all__ = ["command"]
+
+# The event models, the catalogue and the testing kit load inside the commands: `veba --help`
+# needs none of them.
 
 
 @click.group()
@@ -42,8 +45,8 @@ def list_events(pattern: str, type_ids: bool) -> None:
       veba events list 'com.vmware.vc.HA.*'
       veba events list --type-ids '*'
     """
-    from ..events import event_class_names
-    from ..events._type_ids import matching, releases_text, suggest_type_id_glob, type_id_info
+    from ..events import event_class_names, type_id_info
+    from ..events.type_ids import matching, releases_text, suggest_type_id_glob
 
     if type_ids or "." in pattern:
         found = matching(pattern)
@@ -73,10 +76,9 @@ def list_events(pattern: str, type_ids: bool) -> None:
 def show_event(name: str) -> None:
     """Show an event class (parents, fields, a sample payload) or a type id (kind,
     description, releases, a sample payload)."""
-    from ..events import ancestors, is_event_class, to_dict
-    from ..events._catalogue import EVENTS
-    from ..events._models import all_fields
-    from ..events._type_ids import suggest_type_id, type_id_info
+    from ..events import ancestors, is_event_class, to_dict, type_id_info
+    from ..events.catalogue import EVENTS, all_fields
+    from ..events.type_ids import suggest_type_id
     from ..testing import make_event
 
     if not is_event_class(name):
@@ -107,7 +109,7 @@ def show_event(name: str) -> None:
 
 
 def _show_type_id(info: TypeIdInfo) -> None:
-    from ..events._type_ids import release_titles, releases_text
+    from ..events.type_ids import release_titles, releases_text
 
     click.echo(f"{info.id}  ({info.kind})")
     click.echo(f"description: {info.description}")

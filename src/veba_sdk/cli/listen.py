@@ -13,12 +13,17 @@ instead. The ``metricsProvider`` serves ``/stats`` and ``/metrics`` meanwhile
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._errors import ConfigError
 from ._load import load_router
 from ._options import producer_option, say
+
+if TYPE_CHECKING:
+    from ..config import Encoding
+    from ..wire import Producer
 
 __all__ = ["command"]
 
@@ -54,16 +59,14 @@ __all__ = ["command"]
     help="Serve the live event viewer on 127.0.0.1:--viewer-port: each event, its delivery "
     "(or, with MODULE, its handlers) and their outcome.",
 )
-@click.option(
-    "--viewer-port", type=click.IntRange(0, 65535), default=8089, show_default=True
-)
+@click.option("--viewer-port", type=click.IntRange(0, 65535), default=8089, show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def command(
     config_path: str,
     module: str | None,
     target: str | None,
-    producer: str | None,
-    encoding: str | None,
+    producer: Producer | None,
+    encoding: Encoding | None,
     page_size: int,
     poll_interval: float,
     no_metrics: bool,
@@ -77,8 +80,8 @@ def command(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # pyvmomi and the source load only here: `veba --help` stays fast without the extra.
-    from veba_sdk._errors import ConfigError
+    # pyvmomi, the source and the config models (attrs) load only here: `veba --help` stays
+    # fast, and works without the source extra.
     from veba_sdk.config import VSphereSource, load_config
     from veba_sdk.source import HttpTarget, SourceError, router_target, run_from_config
     from veba_sdk.source.checkpoint import CheckpointError

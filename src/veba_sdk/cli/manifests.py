@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 
+from ..wire import HORIZON_ROUTER_PREFIX, HORIZON_SOURCE_PREFIX, TYPE_SUFFIX
+from ._kits import TARGETS, Target
 from ._load import is_path, load_router
 from ._options import producer_option, say
 from .serve import log_to_stderr
 
+if TYPE_CHECKING:
+    from ..wire import Producer
+
 __all__ = ["command"]
+
+#: How a Knative Trigger's retry delay grows (``--backoff-policy``).
+BackoffPolicy = Literal["linear", "exponential"]
 
 
 def _default_name(target: str) -> str:
@@ -52,7 +61,7 @@ def _oidc_env(env: dict[str, str], issuer: str, name: str) -> None:
 @click.option(
     "--target",
     "platform",
-    type=click.Choice(["knative", "openfaas", "lambda", "gcf"]),
+    type=click.Choice(TARGETS),
     help="Generate for this platform instead of the RouterConfig's processor.",
 )
 @producer_option(
@@ -131,13 +140,13 @@ def _oidc_env(env: dict[str, str], issuer: str, name: str) -> None:
 def command(
     target: str,
     config_path: str | None,
-    platform: str | None,
-    producer: str | None,
+    platform: Target | None,
+    producer: Producer | None,
     name: str | None,
     image: str | None,
     env_items: tuple[str, ...],
     retry: int,
-    backoff_policy: str,
+    backoff_policy: BackoffPolicy,
     backoff_delay: str,
     dead_letter_sink: str | None,
     no_delivery: bool,
@@ -158,6 +167,7 @@ def command(
 
     Which producer the output targets, and why, is printed on stderr.
     """
+    # The generators and the config models (attrs) load only here: `veba --help` needs neither.
     from ..config import RouterConfig, load_config
     from ..manifests import (
         Delivery,
@@ -233,8 +243,8 @@ def command(
     if kind == "knative" and horizon and not router.defaults:
         say(
             f"Horizon routes ({', '.join(dict.fromkeys(horizon))}): a Trigger for each Horizon "
-            "producer, the event router's (com.vmware.event.router/horizon.<type>.v0) and the "
-            "HorizonSource's (com.vmware.horizon.<type>.v0)"
+            f"producer, the event router's ({HORIZON_ROUTER_PREFIX}<type>{TYPE_SUFFIX}) and the "
+            f"HorizonSource's ({HORIZON_SOURCE_PREFIX}<type>{TYPE_SUFFIX})"
         )
     if kind == "lambda":
         bus = repr(event_bus_for(config, event_bus))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ._kits import KIT_NAME, TARGETS, kit_dir
+from ._kits import KIT_NAME, TARGETS, Target, kit_dir
 
 __all__ = ["command", "scaffold"]
 
@@ -59,7 +59,7 @@ def scaffold(name: str, target: str, directory: Path) -> list[Path]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to create the project (default: ./NAME).",
 )
-def command(name: str, target: str, directory: Path | None) -> None:
+def command(name: str, target: Target, directory: Path | None) -> None:
     """Create a function project NAME: handler, test, Dockerfile and manifest.
 
     \b

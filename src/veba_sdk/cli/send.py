@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+from .._errors import ConfigError
+from .._extras import needs_extra
+from ..wire import DEFAULT_MAX_BODY, HORIZON_NAME_PREFIX
 from ._load import suggest_event
 from ._options import producer_option, say
 
+if TYPE_CHECKING:
+    from ..testing import Encoding, Mode
+    from ..wire import Producer
+
 __all__ = ["MAX_FILE_BYTES", "command", "parse_sets"]
 
+# The config package (attrs and its models), the event models, the testing kit, auth and httpx
+# are imported inside the functions that use them: `veba --help` needs none of them.
+
 #: The largest ``--file`` read, in bytes: the adapters' body limit (a vCenter event is a few KB).
-MAX_FILE_BYTES = 1 << 20
+MAX_FILE_BYTES = DEFAULT_MAX_BODY
 
 
 def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
@@ -22,7 +33,7 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
 
     Values are read as JSON when they parse (numbers, ``true``, ``null``, objects), else text.
     """
-    from ..config import ConfigError, check_depth
+    from ..config import check_depth
 
     overrides: dict[str, Any] = {}
     for item in items:
@@ -44,8 +55,8 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
 
 def _check_name(name: str, uncatalogued: bool) -> None:
     """Refuse a name no catalogue knows (with suggestions), unless ``--uncatalogued``."""
-    from ..events import is_event_class
-    from ..events._type_ids import is_type_id, suggest_type_id
+    from ..events import is_event_class, is_type_id
+    from ..events.type_ids import suggest_type_id
 
     if is_event_class(name) or is_type_id(name):
         return
@@ -64,7 +75,7 @@ def _check_name(name: str, uncatalogued: bool) -> None:
 
 def _from_file(path: Path, name: str) -> dict[str, Any]:
     """The fields of the event in a payload file (a vCenter event, or a CloudEvent around one)."""
-    from ..config import ConfigError, check_depth
+    from ..config import check_depth
     from ..events import parse_event
     from ..testing._events import class_for_name
 
@@ -104,10 +115,6 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
 
 def _signer() -> Any:
     """What signs the requests: the function's own ``VEBA_AUTH`` settings (basic or hmac)."""
-    import os
-
-    from .._errors import ConfigError
-
     scheme = (os.environ.get("VEBA_AUTH") or "").strip().lower()
     if scheme not in ("basic", "hmac"):
         if scheme == "oidc":
@@ -184,10 +191,10 @@ def _signer() -> Any:
 def command(
     name: str,
     url: str,
-    producer: str | None,
-    mode: str,
-    encoding: str,
-    platform: str,
+    producer: Producer | None,
+    mode: Mode,
+    encoding: Encoding,
+    platform: Literal["knative", "openfaas"],
     sets: tuple[str, ...],
     payload_file: Path | None,
     count: int,
@@ -204,14 +211,12 @@ def command(
       veba send com.vmware.vc.HA.ClusterFailoverActionCompletedEvent --producer vsphere-source
       veba send VmPoweredOnEvent --platform openfaas --to http://127.0.0.1:8081/
     """
-    from .._extras import needs_extra
-
     with needs_extra("cli", "veba send"):
         import httpx
 
     from ..testing import make_event, make_horizon_event, send
 
-    horizon = name.startswith("horizon.")
+    horizon = name.startswith(HORIZON_NAME_PREFIX)
     if horizon:
         if payload_file is not None or encoding != "json":
             raise click.UsageError(

@@ -7,7 +7,7 @@ YAML's camelCase keys onto them. Values of secret fields never appear in reprs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -30,6 +30,7 @@ __all__ = [
     "BasicAuth",
     "Certificates",
     "Destination",
+    "Encoding",
     "EventBridgeProcessor",
     "EventProcessor",
     "EventProvider",
@@ -56,7 +57,9 @@ PAYLOAD_ENCODINGS = (JSON_MEDIA_TYPE, XML_MEDIA_TYPE)
 PROVIDER_TYPES = ("vcenter", "vcsim", "horizon", "webhook")
 PROCESSOR_TYPES = ("knative", "openfaas", "aws_event_bridge")
 AUTH_TYPES = ("basic_auth", "aws_access_key", "aws_iam_role", "active_directory")
-ENCODINGS = ("binary", "structured")
+#: ``knative.encoding``: the CloudEvents HTTP mode the event router sends (and replies take).
+Encoding = Literal["binary", "structured"]
+ENCODINGS: tuple[Encoding, ...] = ("binary", "structured")
 DEFAULT_CHECKPOINT_DIR = "./checkpoints"
 
 
@@ -181,7 +184,7 @@ class Destination:
 class KnativeProcessor:
     """``eventProcessor.knative``."""
 
-    encoding: str
+    encoding: Encoding
     insecure_ssl: bool
     destination: Destination
     auth: Auth | None = None

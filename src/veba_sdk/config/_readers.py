@@ -8,7 +8,7 @@ needs ``ref`` or ``uri``); :func:`read_router_config` reads a whole document.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ._models import (
     API_VERSION,
@@ -23,6 +23,7 @@ from ._models import (
     BasicAuth,
     Certificates,
     Destination,
+    Encoding,
     EventBridgeProcessor,
     EventProcessor,
     EventProvider,
@@ -217,7 +218,8 @@ def _read_destination(sec: Section) -> Destination:
 
 def _read_knative(sec: Section) -> KnativeProcessor:
     return KnativeProcessor(
-        encoding=sec.choice("encoding", ENCODINGS),
+        # "" where the value is invalid: then the problem is raised and this object dropped.
+        encoding=cast(Encoding, sec.choice("encoding", ENCODINGS)),
         insecure_ssl=sec.boolean("insecureSSL"),
         destination=sec.read("destination", _read_destination) or Destination(),
         auth=_auth_of(sec, required=False),

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from ._dumper import to_dict
 from ._envelope import Envelope, from_cloudevent
-from ._http import decode_http, decode_http_batch
 from ._models import EVENT_CLASSES, ancestors, event_class_names, get_class, is_event_class
 from ._models import is_model_name as _is_model_name
 from ._parser import parse_event
+from .http import decode_http, decode_http_batch
 
 if TYPE_CHECKING:
     from ._classes import *  # noqa: F403  (the 443 event classes and argument types)
     from ._classes import Event, EventEx, ExtendedEvent, ManagedObjectReference
-    from ._horizon import HorizonEvent
-    from ._type_ids import TypeIdInfo, is_type_id, type_id_info, type_id_names
+    from .horizon import HorizonEvent
+    from .type_ids import TypeIdInfo, is_type_id, type_id_info, type_id_names
 
 __all__ = [
     "EVENT_CLASSES",
@@ -47,11 +47,11 @@ __all__ = [
 
 # Loaded on first access: Horizon's model and the type-id catalogue are not on every path.
 _LAZY = {
-    "HorizonEvent": "._horizon",
-    "TypeIdInfo": "._type_ids",
-    "is_type_id": "._type_ids",
-    "type_id_info": "._type_ids",
-    "type_id_names": "._type_ids",
+    "HorizonEvent": ".horizon",
+    "TypeIdInfo": ".type_ids",
+    "is_type_id": ".type_ids",
+    "type_id_info": ".type_ids",
+    "type_id_names": ".type_ids",
 }
 
 

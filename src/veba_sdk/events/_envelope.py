@@ -17,6 +17,19 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidEvent
+from ..wire import (
+    CATEGORIES,
+    CLASS_FOR_CATEGORY,
+    HORIZON_ROUTER_PREFIX,
+    JSON_MEDIA_TYPE,
+    MAX_NAME,
+    OTHER_CATEGORIES,
+    PRODUCERS,
+    ROUTER_TYPE_PREFIX,
+    SPEC_VERSIONS,
+    TYPE_SUFFIX,
+    VSPHERE_TYPE_PREFIX,
+)
 from ._codec import decode_data, is_xml, loads_json
 from ._models import is_event_class
 from ._parser import known_structurer, parse_event
@@ -35,24 +48,11 @@ __all__ = [
     "split_type",
 ]
 
-ROUTER_TYPE_PREFIX = "com.vmware.event.router/"
-VSPHERE_TYPE_PREFIX = "com.vmware.vsphere."
-VSPHERE_TYPE_SUFFIX = ".v0"
-CATEGORIES = ("event", "eventex", "extendedevent")
-PRODUCERS = ("router", "vsphere-source")
-#: Categories of events that are not vCenter's: Horizon events (typed as ``HorizonEvent``) and
-#: any other CloudEvent (webhook events...), whose ``event`` is the raw data.
-OTHER_CATEGORIES = ("horizon", "cloudevent")
+# CATEGORIES, MAX_NAME, OTHER_CATEGORIES, PRODUCERS and SPEC_VERSIONS are veba_sdk.wire's,
+# importable from here as before. Other categories' events (Horizon's, typed as
+# ``HorizonEvent``, and any other CloudEvent, whose ``event`` is the raw data) are not vCenter's.
 _NOT_VCENTER = frozenset(OTHER_CATEGORIES)
-_CLASS_FOR_CATEGORY = {"eventex": "EventEx", "extendedevent": "ExtendedEvent"}
 _REQUIRED = ("specversion", "id", "source", "type")
-#: The CloudEvents spec versions accepted: what the ``cloudevents`` SDK accepts, in both majors
-#: (1.x maps exactly these two to its event classes; 2.x's ``SpecVersion`` is these two).
-SPEC_VERSIONS = ("1.0", "0.3")
-#: The longest event name (class name or EventEx/ExtendedEvent type id) accepted, in characters.
-#: The longest real one is 79 (``com.vmware.vcIntegrity.HostUpgradePrecheckTestFail...``, vCenter
-#: 6.7-8.0 and VMC); names come from the wire and are cached, so longer ones are refused.
-MAX_NAME = 256
 
 
 class Envelope:
@@ -132,7 +132,7 @@ class Envelope:
 # distinct events reach a function, each many times. Bounded, as the values come from the wire.
 _SPLIT: dict[tuple[Any, Any, Any], tuple[str, str, str]] = {}
 _MAX_SPLIT = 1024
-_MAX_KEPT = MAX_NAME + len(VSPHERE_TYPE_PREFIX) + len(VSPHERE_TYPE_SUFFIX)
+_MAX_KEPT = MAX_NAME + len(VSPHERE_TYPE_PREFIX) + len(TYPE_SUFFIX)
 
 
 def split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -177,9 +177,9 @@ def _split_type(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
         if len(subject) > MAX_NAME:
             raise _too_long("subject", len(subject))
         return subject, category, "router"
-    if ce_type.startswith(VSPHERE_TYPE_PREFIX) and ce_type.endswith(VSPHERE_TYPE_SUFFIX):
+    if ce_type.startswith(VSPHERE_TYPE_PREFIX) and ce_type.endswith(TYPE_SUFFIX):
         # Never split on dots: EventEx ids are dotted themselves.
-        name = ce_type[len(VSPHERE_TYPE_PREFIX) : -len(VSPHERE_TYPE_SUFFIX)]
+        name = ce_type[len(VSPHERE_TYPE_PREFIX) : -len(TYPE_SUFFIX)]
         if not name:
             raise InvalidEvent(f"type {ce_type!r} names no vCenter event", field="type")
         if len(name) > MAX_NAME:
@@ -206,7 +206,7 @@ def _category_without_eventclass(name: str) -> str:
         return "event"
     if "." in name:
         return "eventex"
-    from ._type_ids import type_id_info
+    from .type_ids import type_id_info
 
     info = type_id_info(name)
     return "event" if info is None else info.kind.lower()
@@ -214,7 +214,7 @@ def _category_without_eventclass(name: str) -> str:
 
 def _not_vcenter(ce_type: str) -> tuple[str, str, str]:
     """A Horizon event (``horizon.<TYPE>``), or any other CloudEvent, named by its type."""
-    from ._horizon import HORIZON_ROUTER_PREFIX, horizon_name
+    from .horizon import horizon_name
 
     if len(ce_type) > MAX_NAME:
         raise _too_long("type", len(ce_type))
@@ -252,8 +252,8 @@ def build_envelope(attributes: dict[str, Any], data: Any, content_type: str | No
     name, category, producer = split_type(attributes)
     if category in _NOT_VCENTER:
         return _other_envelope(name, category, producer, attributes, data, content_type)
-    class_name = _CLASS_FOR_CATEGORY.get(category, name)
-    if data.__class__ is bytes and (content_type == "application/json" or content_type is None):
+    class_name = CLASS_FOR_CATEGORY.get(category, name)
+    if data.__class__ is bytes and (content_type == JSON_MEDIA_TYPE or content_type is None):
         # The usual binary-mode body: what decode_data does for JSON, minus the media-type work.
         if not data:
             raise InvalidEvent("the event has no data", field="data")
@@ -293,7 +293,7 @@ def _other_envelope(
     """The envelope of a Horizon event (typed) or of any other CloudEvent (its raw data)."""
     data = raw_data(data, content_type)
     if category == "horizon":
-        from ._horizon import parse_horizon
+        from .horizon import parse_horizon
 
         event: Any = parse_horizon(data)
     else:
@@ -326,7 +326,7 @@ def raw_data(data: Any, content_type: str | None) -> Any:
             return loads_json(data, "data")
         except InvalidEvent:
             media = "application/octet-stream" if not isinstance(data, str) else "text/plain"
-    if media == "application/json" or media.endswith("+json"):
+    if media == JSON_MEDIA_TYPE or media.endswith("+json"):
         return loads_json(data, "data")
     if media.startswith("text/") or is_xml(media):
         if isinstance(data, str):
@@ -340,7 +340,7 @@ def raw_data(data: Any, content_type: str | None) -> Any:
 
 def _parse(data: Any, class_name: str, category: str, content_type: str | None) -> Event:
     return parse_event(
-        data, name=class_name, category=category, content_type=content_type or "application/json"
+        data, name=class_name, category=category, content_type=content_type or JSON_MEDIA_TYPE
     )
 
 

@@ -32,6 +32,18 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .._errors import VebaError
+from ..wire import (
+    CATEGORIES,
+    CATEGORY_FOR_CLASS,
+    HORIZON_NAME_PREFIX,
+    HORIZON_ROUTER_PREFIX,
+    HORIZON_SOURCE_PREFIX,
+    TYPE_SUFFIX,
+    router_type,
+    vsphere_type,
+)
+
 if TYPE_CHECKING:
     from .._router import Router
 
@@ -50,9 +62,7 @@ __all__ = [
     "unsubscribed_routes",
 ]
 
-CATEGORIES = ("event", "eventex", "extendedevent")
-_TYPE_ID_CATEGORIES = ("eventex", "extendedevent")
-_CATEGORY_CLASSES = {"EventEx": "eventex", "ExtendedEvent": "extendedevent"}
+_TYPE_ID_CATEGORIES = tuple(CATEGORY_FOR_CLASS.values())
 _GLOB_CHARS = frozenset("*?[")
 #: What a selector selects on: a vCenter event's name and category, a Horizon event's name
 #: (``horizon.<TYPE>``), or any CloudEvent's ``type``.
@@ -61,15 +71,12 @@ KINDS = ("vcenter", "horizon", "type")
 #: HorizonSource (v0.8+, sources-for-knative).
 HORIZON_PRODUCERS = ("router", "horizon-source")
 _HORIZON_TYPE_PREFIXES = {
-    "router": "com.vmware.event.router/horizon.",
-    "horizon-source": "com.vmware.horizon.",
+    "router": HORIZON_ROUTER_PREFIX,
+    "horizon-source": HORIZON_SOURCE_PREFIX,
 }
-_HORIZON_NAME_PREFIX = "horizon."
 _VCENTER_TYPES = (
-    ("com.vmware.event.router/event", False),
-    ("com.vmware.event.router/eventex", False),
-    ("com.vmware.event.router/extendedevent", False),
-    ("com.vmware.vsphere.*.v0", True),
+    *((router_type(category), False) for category in CATEGORIES),
+    (vsphere_type("*"), True),
 )
 _ROUTE_KINDS = {
     "horizon": "horizon",
@@ -79,7 +86,7 @@ _ROUTE_KINDS = {
 }
 
 
-class ManifestError(Exception):
+class ManifestError(VebaError):
     """The routes cannot be expressed for the chosen platform; the message is one line."""
 
 
@@ -216,8 +223,8 @@ def horizon_type(selector: Selector, producer: str) -> str:
         raise ManifestError(
             f"unknown Horizon producer {producer!r}: use {' or '.join(HORIZON_PRODUCERS)}"
         )
-    event_type = selector.name[len(_HORIZON_NAME_PREFIX) :].lower()
-    return f"{_HORIZON_TYPE_PREFIXES[producer]}{event_type}.v0"
+    event_type = selector.name[len(HORIZON_NAME_PREFIX) :].lower()
+    return _HORIZON_TYPE_PREFIXES[producer] + event_type + TYPE_SUFFIX
 
 
 def glob_parts(pattern: str) -> tuple[str, str]:
@@ -271,7 +278,7 @@ def selectors_for(router: Router) -> list[Selector]:
     star = False
     for route in router.routes:
         if route.kind == "class":
-            for class_name, category in _CATEGORY_CLASSES.items():
+            for class_name, category in CATEGORY_FOR_CLASS.items():
                 if route.pattern in ancestors(class_name):
                     category_wide.add(category)
         elif route.kind == "glob":
@@ -285,11 +292,11 @@ def selectors_for(router: Router) -> list[Selector]:
         return _without_covered([Selector(label="*", categories=CATEGORIES), *others])
     selectors: list[Selector] = []
     for category in sorted(category_wide):
-        class_name = next(k for k, v in _CATEGORY_CLASSES.items() if v == category)
+        class_name = next(k for k, v in CATEGORY_FOR_CLASS.items() if v == category)
         selectors.append(Selector(label=class_name, categories=(category,)))
     for name in class_names:
-        if name in _CATEGORY_CLASSES:
-            if _CATEGORY_CLASSES[name] in category_wide:
+        if name in CATEGORY_FOR_CLASS:
+            if CATEGORY_FOR_CLASS[name] in category_wide:
                 continue
             # An exact or glob route on the bare class name: events sent under that name.
             selectors.append(Selector(label=name, name=name))

@@ -50,7 +50,7 @@ class EventLabels:
     def _known(self, name: str, category: str) -> bool:
         if category in _VCENTER:
             from ..events import is_event_class
-            from ..events._type_ids import is_type_id
+            from ..events.type_ids import is_type_id
 
             if is_event_class(name) or is_type_id(name):
                 return True

@@ -93,7 +93,7 @@ def class_for_name(name: str) -> str:
         KeyError: ``name`` is no class and no type id (with suggestions).
     """
     from ..events import is_event_class
-    from ..events._type_ids import type_id_info
+    from ..events.type_ids import type_id_info
 
     if is_event_class(name):
         return name
@@ -219,7 +219,7 @@ def to_xml(event: Event) -> str:
 
 
 def _is_horizon(event: Any) -> bool:
-    from ..events._horizon import HorizonEvent
+    from ..events.horizon import HorizonEvent
 
     return isinstance(event, HorizonEvent)
 
@@ -260,7 +260,7 @@ def make_horizon_event(event_type: str, **overrides: Any) -> HorizonEvent:
     """
     import attrs
 
-    from ..events._horizon import HORIZON_PREFIX, HorizonEvent
+    from ..events.horizon import HORIZON_PREFIX, HorizonEvent
 
     if event_type.startswith(HORIZON_PREFIX):
         event_type = event_type[len(HORIZON_PREFIX) :]
@@ -284,7 +284,7 @@ def make_horizon_event(event_type: str, **overrides: Any) -> HorizonEvent:
 
 
 def _attributes(event: Event | HorizonEvent, producer: str, source: str) -> dict[str, str]:
-    from ..events._horizon import HorizonEvent
+    from ..events.horizon import HorizonEvent
 
     if isinstance(event, HorizonEvent):
         return _horizon_attributes(event, producer, source)
@@ -344,7 +344,7 @@ def to_cloudevent(
         raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
     if encoding == "xml" and producer == "router":
         raise ValueError("the event router sends JSON only; XML comes from the VSphereSource")
-    from ..events._horizon import HorizonEvent
+    from ..events.horizon import HorizonEvent
 
     if encoding == "xml" and isinstance(event, HorizonEvent):
         raise ValueError("Horizon events are JSON from both producers")

@@ -77,8 +77,7 @@ _STRINGS = {
 
 
 def catalogue() -> tuple[Any, Any, Any]:
-    from ..events._catalogue import ARGUMENTS, EVENTS
-    from ..events._models import all_fields
+    from ..events.catalogue import ARGUMENTS, EVENTS, all_fields
 
     return EVENTS, ARGUMENTS, all_fields
 
@@ -196,7 +195,7 @@ def merge(tree: dict[str, Any], path: list[str], value: Any, known: Mapping[str,
 def describe(tree: Mapping[str, Any], class_name: str) -> str:
     """A FullFormattedMessage in vCenter's manner, from the event's entities."""
     if class_name in DEFAULT_TYPE_IDS:
-        from ..events._type_ids import type_id_info
+        from ..events.type_ids import type_id_info
 
         type_id = tree.get("event_type_id") or class_name
         info = type_id_info(str(type_id))

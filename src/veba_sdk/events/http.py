@@ -1,5 +1,10 @@
 """Our small CloudEvents HTTP-binding decoder: the hot path of every HTTP adapter.
 
+The public home of what HTTP adapters use: :func:`decode_http`, :func:`decode_http_batch`, the
+ASGI pair :func:`read_asgi_headers` / :func:`decode_http_read`, :func:`structured_parts` (one
+structured-mode event) and :func:`loads_json`; ``DEFAULT_MAX_BODY`` and ``DEFAULT_MAX_BATCH``
+are :mod:`veba_sdk.wire`'s.
+
 The ``cloudevents`` SDK's generic ``from_http`` costs ~25 us per request; this decoder does only
 what the HTTP binding asks (binary and structured modes, batches, header percent-decoding) and is
 held to the SDK's behaviour by tests running both against the CloudEvents conformance cases.
@@ -19,6 +24,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._errors import InvalidEvent
+from ..wire import (
+    BATCH_MEDIA_TYPE,
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_BODY,
+    JSON_MEDIA_TYPE,
+    STRUCTURED_MEDIA_TYPE,
+)
 from ._codec import loads_json
 from ._envelope import Envelope, build_envelope, check_required
 
@@ -29,18 +41,16 @@ __all__ = [
     "Headers",
     "decode_http",
     "decode_http_batch",
+    "decode_http_read",
+    "loads_json",
+    "read_asgi_headers",
     "read_cloudevent",
+    "structured_parts",
 ]
 
-DEFAULT_MAX_BODY = 1 << 20
-#: The most events one ``application/cloudevents-batch+json`` request may carry. No VEBA
-#: producer sends batches (Knative brokers deliver one event per request); a batch's events run
-#: one after another, in order, so this bounds what one request can make a server do.
-DEFAULT_MAX_BATCH = 100
+#: Request headers: a mapping of names to values (any case), or ASGI's raw byte pairs.
 Headers = Mapping[str, str] | Iterable[tuple[bytes, bytes]]
 
-_STRUCTURED = "application/cloudevents+json"
-_BATCH = "application/cloudevents-batch+json"
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
@@ -202,8 +212,13 @@ def _media(content_type: str | None) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def _structured_parts(obj: Any) -> tuple[dict[str, Any], Any, str | None]:
-    """Attributes, data and content type of one structured-mode JSON object."""
+def structured_parts(obj: Any) -> tuple[dict[str, Any], Any, str | None]:
+    """Attributes, data and content type of one structured-mode JSON object.
+
+    Raises:
+        InvalidEvent: not a JSON object, a missing required attribute, an attribute that is not
+            a string, or ``data_base64`` that is not base64.
+    """
     if not isinstance(obj, dict):
         raise InvalidEvent("a structured CloudEvent must be a JSON object")
     attributes = {k: v for k, v in obj.items() if k != "data" and k != "data_base64"}
@@ -260,12 +275,12 @@ def _parts(
             attributes["datacontenttype"] = content_type
         return attributes, body, content_type
     media = _media(content_type)
-    if media == _BATCH:
+    if media == BATCH_MEDIA_TYPE:
         raise InvalidEvent("a batch of CloudEvents needs decode_http_batch")
     if not body:
         raise InvalidEvent("empty body: not a CloudEvent")
-    if media.startswith(_STRUCTURED) or media in ("", "application/json", "text/plain"):
-        return _structured_parts(loads_json(body))
+    if media.startswith(STRUCTURED_MEDIA_TYPE) or media in ("", JSON_MEDIA_TYPE, "text/plain"):
+        return structured_parts(loads_json(body))
     raise InvalidEvent(f"content type {media[:80]!r} is not a CloudEvent", field="content-type")
 
 
@@ -320,7 +335,7 @@ def decode_http_batch(
     """
     body = _check_size(body, max_body)
     _, content_type = _read_headers(headers)
-    if _media(content_type) != _BATCH:
+    if _media(content_type) != BATCH_MEDIA_TYPE:
         return [decode_http(headers, body, max_body=max_body)]
     items = loads_json(body)
     if not isinstance(items, list):
@@ -332,7 +347,7 @@ def decode_http_batch(
     envelopes = []
     for index, item in enumerate(items):
         try:
-            envelopes.append(build_envelope(*_structured_parts(item)))
+            envelopes.append(build_envelope(*structured_parts(item)))
         except InvalidEvent as exc:
             raise InvalidEvent(f"batch item {index}: {exc.reason}", field=exc.field) from None
     return envelopes

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from .._errors import InvalidEvent
+from ..wire import HORIZON_NAME_PREFIX, HORIZON_ROUTER_PREFIX, HORIZON_SOURCE_PREFIX, TYPE_SUFFIX
 
 __all__ = [
     "HORIZON_PREFIX",
@@ -29,13 +30,10 @@ __all__ = [
     "parse_horizon",
 ]
 
-#: What every Horizon event's name starts with (``horizon.VLSI_USERLOGGEDIN_REST``).
-HORIZON_PREFIX = "horizon."
-#: The event router's Horizon CloudEvent types: this, the lower-cased type, ``.v0``.
-HORIZON_ROUTER_PREFIX = "com.vmware.event.router/horizon."
-#: The Horizon source's CloudEvent types: this, the lower-cased type, ``.v0``.
-HORIZON_SOURCE_PREFIX = "com.vmware.horizon."
-_SUFFIX = ".v0"
+#: What every Horizon event's name starts with (``horizon.VLSI_USERLOGGEDIN_REST``): the wire's
+#: :data:`~veba_sdk.wire.HORIZON_NAME_PREFIX`. ``HORIZON_ROUTER_PREFIX`` and
+#: ``HORIZON_SOURCE_PREFIX``, the two producers' CloudEvent type prefixes, are the wire's too.
+HORIZON_PREFIX = HORIZON_NAME_PREFIX
 _INTEGER_FIELDS = ("id",)
 _TEXT_FIELDS = (
     "type",
@@ -110,8 +108,8 @@ class HorizonEvent:
 def horizon_name(ce_type: str) -> str | None:
     """``horizon.<TYPE>`` for a Horizon producer's CloudEvent type, else ``None``."""
     for prefix in (HORIZON_ROUTER_PREFIX, HORIZON_SOURCE_PREFIX):
-        if ce_type.startswith(prefix) and ce_type.endswith(_SUFFIX):
-            event_type = ce_type[len(prefix) : -len(_SUFFIX)]
+        if ce_type.startswith(prefix) and ce_type.endswith(TYPE_SUFFIX):
+            event_type = ce_type[len(prefix) : -len(TYPE_SUFFIX)]
             if event_type:
                 return HORIZON_PREFIX + event_type.upper()
     return None

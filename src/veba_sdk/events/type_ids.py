@@ -3,6 +3,9 @@
 The data (``_eventex_ids.py``, generated from each release's event list by
 ``scripts/generate_eventex_catalogue.py``) is loaded on first use: importing ``veba_sdk`` never
 pays for it, only a route on a type id, ``make_event`` of one, or ``veba events``.
+
+The queries (:func:`type_id_info`, :func:`is_type_id`, :func:`matching`, the did-you-mean
+suggestions and the release texts) are public: the router, the CLI and the testing kit ask them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import NamedTuple
 __all__ = [
     "TypeIdInfo",
     "check_type_id_route",
+    "close_type_ids",
     "is_type_id",
+    "matching",
     "release_titles",
     "releases_text",
     "suggest_type_id",
