@@ -202,7 +202,7 @@ def test_other_specversions_get_400_over_http(server: Server, version: str) -> N
 
 
 def test_a_batch_over_the_limit_gets_413_over_http(server: Server) -> None:
-    from veba_sdk.adapters._http_common import DEFAULT_MAX_BATCH
+    from veba_sdk.wire import DEFAULT_MAX_BATCH
 
     small = {"specversion": "1.0", "source": "s", "type": ROUTER_TYPE, "subject": "X", "data": {}}
     batch = [dict(small, id=str(i)) for i in range(DEFAULT_MAX_BATCH + 1)]

@@ -54,3 +54,10 @@ if __name__ == "__main__":  # the standalone OpenFaaS server: python _metered.py
     from veba_sdk.cli.openfaas_wsgi import serve
 
     serve(openfaas_handle(), "127.0.0.1", int(sys.argv[1]))
+
+
+def knative_guarded() -> knative.ASGIApp:
+    """The Knative ASGI app with metrics behind basic auth (a uvicorn factory)."""
+    from veba_sdk.auth import BasicAuth
+
+    return knative.asgi(Router(), metrics=True, auth=BasicAuth("scraper", "s3cret"))

@@ -7,6 +7,7 @@ import asyncio
 import io
 import subprocess
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
@@ -74,7 +75,8 @@ def test_off_is_the_plain_app_and_observes_nothing() -> None:
     handle = openfaas.handler(router)
 
     class Get:
-        method, path, headers, body = "GET", "/metrics", {}, b""
+        method, path, body = "GET", "/metrics", b""
+        headers: dict[str, str] = {}
 
     assert handle(Get(), None)["statusCode"] == 405
 
@@ -120,9 +122,9 @@ def test_func_python_new_answers_metrics() -> None:
     metrics = PrometheusMetrics(CollectorRegistry())
     function = knative.new(_router(), metrics=metrics)
     headers, body = to_cloudevent(make_event("VmPoweredOnEvent"))
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     def receiver(data: bytes) -> Any:
@@ -157,7 +159,12 @@ def test_event_labels_are_catalogued_or_routed_else_other() -> None:
 
     def envelope(name: str, category: str, producer: str = "router") -> Envelope:
         return Envelope(
-            name=name, category=category, producer=producer, attributes={}, data=None, event=None
+            name=name,
+            category=category,
+            producer=producer,
+            attributes={},
+            data=None,
+            event=None,  # type: ignore[arg-type]  # the labels read the name and category only
         )
 
     assert labels(envelope("VmPoweredOnEvent", "event")) == "VmPoweredOnEvent"
@@ -217,7 +224,7 @@ def test_metrics_exports_resolve() -> None:
 def test_from_router_config_hands_metrics_to_the_adapter() -> None:
     from veba_sdk.adapters import from_router_config
     from veba_sdk.metrics import EMFMetrics
-    from veba_sdk.metrics._http import MeteredASGIApp
+    from veba_sdk.adapters.knative import ASGIApp
     from veba_sdk.testing import to_eventbridge
 
     configs = Path(__file__).parents[1] / "fixtures" / "router-configs"
@@ -226,14 +233,15 @@ def test_from_router_config_hands_metrics_to_the_adapter() -> None:
     app = from_router_config(
         router, configs / "dev__event-router-config-vcenter-knative.yaml", metrics=metrics
     )
-    assert isinstance(app, MeteredASGIApp)
-    assert app.metrics is metrics
+    assert isinstance(app, ASGIApp)
+    assert app.runner.metrics is metrics
     handle = from_router_config(
         router, configs / "dev__event-router-config-vcenter-openfaas.yaml", metrics=metrics
     )
 
     class Get:
-        method, path, headers, body = "GET", "/metrics", {}, b""
+        method, path, body = "GET", "/metrics", b""
+        headers: dict[str, str] = {}
 
     answer = handle(Get(), None)
     assert answer["statusCode"] == 200

@@ -46,6 +46,26 @@ def test_knative_app_on_uvicorn() -> None:
         assert httpx.get(base + "/", timeout=10.0).status_code == 405
 
 
+def test_metrics_are_behind_the_sender_check() -> None:
+    port = free_port()
+    argv = [
+        PYTHON, "-m", "uvicorn", "_metered:knative_guarded", "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--log-level", "warning", "--app-dir", str(HERE),
+    ]  # fmt: skip
+    with running(argv, port, cwd=HERE) as base:
+        refused = httpx.get(base + "/metrics", timeout=10.0)
+        assert refused.status_code == 401
+        assert "veba_events" not in refused.text
+        assert refused.headers["www-authenticate"].startswith("Basic")
+        wrong = httpx.get(base + "/metrics", auth=("scraper", "nope"), timeout=10.0)
+        assert wrong.status_code == 401
+        scraped = httpx.get(base + "/metrics", auth=("scraper", "s3cret"), timeout=10.0)
+        assert scraped.status_code == 200
+        assert "veba_events_in_flight 0.0" in scraped.text
+        # Probes stay open: the kubelet sends no credentials.
+        assert httpx.get(base + "/health/readiness", timeout=10.0).status_code == 200
+
+
 def test_openfaas_standalone_server() -> None:
     port = free_port()
     argv = [PYTHON, str(HERE / "_metered.py"), str(port)]

@@ -45,10 +45,12 @@ from ..events import Envelope, from_cloudevent, is_event_class
 from ..events.http import loads_json, structured_parts
 from ..logging import one_line
 from ..logging import setup as setup_logging
+from ..wire import JSON_MEDIA_TYPE, VSPHERE_TYPE_PREFIX, router_type
 
 if TYPE_CHECKING:
     from ..auth import Authenticator
     from ..metrics import EMFMetrics
+    from ._runner import Dispatcher  # a type only: Lambda never loads the HTTP pipeline
 
 __all__ = ["LambdaContext", "LambdaHandler", "handler"]
 
@@ -56,8 +58,6 @@ logger = logging.getLogger("veba_sdk.adapters.aws_lambda")
 
 _NO_AUTH = ("", "none", "off")  # VEBA_AUTH values that ask for no check
 
-_ROUTER_TYPE = "com.vmware.event.router/"
-_VSPHERE_TYPE_PREFIX = "com.vmware.vsphere."
 #: The largest SQS message and the largest EventBridge event are both 256 KiB; allow headroom
 #: for direct invocations (6 MB payload limit) but refuse anything absurd.
 _MAX_BODY = 6 * 1024 * 1024
@@ -89,12 +89,6 @@ class LambdaContext(Protocol):
 LambdaHandler = Callable[[Any, "LambdaContext | None"], "dict[str, Any] | None"]
 
 
-class _Router(Protocol):
-    """What the adapter needs of :class:`veba_sdk.Router` (kept structural for testing)."""
-
-    def dispatch(self, event: Any, *, platform_context: Any = None) -> Any: ...
-
-
 # -- recognise and convert in ------------------------------------------------------------------
 
 
@@ -114,7 +108,7 @@ def _category_of_bare(name: str, detail: Mapping[str, Any]) -> str:
     if is_event_class(name):
         return "event"
     if "." not in name:
-        from ..events.type_ids import is_type_id
+        from ..events import is_type_id
 
         if not is_type_id(name):  # a dotless catalogued id ("53001") is an ExtendedEvent
             return "event"
@@ -139,15 +133,15 @@ def _bare_attributes(bridge: Mapping[str, Any], detail: Mapping[str, Any]) -> di
             raise InvalidEvent("missing 'id'", field="id")
         event_id = str(key)
     attributes: dict[str, Any] = {"specversion": "1.0", "id": event_id, "source": source}
-    if name.startswith(_VSPHERE_TYPE_PREFIX):
+    if name.startswith(VSPHERE_TYPE_PREFIX):
         attributes["type"] = name
     else:
-        attributes["type"] = _ROUTER_TYPE + _category_of_bare(name, detail)
+        attributes["type"] = router_type(_category_of_bare(name, detail))
         attributes["subject"] = name
     time = bridge.get("time")
     if isinstance(time, str) and time:
         attributes["time"] = time
-    attributes["datacontenttype"] = "application/json"
+    attributes["datacontenttype"] = JSON_MEDIA_TYPE
     return attributes
 
 
@@ -211,7 +205,7 @@ def _is_fifo(record: Mapping[str, Any]) -> bool:
 
 
 def handler(
-    router: _Router, *, metrics: bool | EMFMetrics = False, auth: Authenticator | None = None
+    router: Dispatcher, *, metrics: bool | EMFMetrics = False, auth: Authenticator | None = None
 ) -> LambdaHandler:
     """A Lambda entry point that dispatches VEBA's EventBridge events to ``router``.
 

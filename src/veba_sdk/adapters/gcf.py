@@ -50,24 +50,27 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import InvalidEvent
-from ..auth import Authenticator
+from .._router import Router
+from ..auth import Authenticator, resolve
+from ..auth import Request as AuthRequest
 from ..events import from_cloudevent
+from ..events.http import decode_http
 from ..logging import one_line
 from ..logging import setup as setup_logging
-from ._http_common import DEFAULT_MAX_BODY, Response, decode_request, is_batch, plain, too_large
+from ..wire import DEFAULT_MAX_BODY
+from ._policy import undecodable
+from ._runner import METRICS_PATH, Dispatcher, denial_answer, is_batch
+from .response import Response, plain, too_large
 
-__all__ = ["BadCloudEvent", "bad_request", "function", "precheck"]
+__all__ = ["BadCloudEvent", "bad_request", "function", "precheck", "serve_metrics"]
+
+if TYPE_CHECKING:
+    from ..metrics import PrometheusMetrics
 
 logger = logging.getLogger("veba_sdk.adapters.gcf")
-
-
-class _Router(Protocol):
-    """What the adapter needs of :class:`veba_sdk.Router`."""
-
-    def dispatch(self, event: Any, *, platform_context: Any = None) -> Any: ...
 
 
 class BadCloudEvent(InvalidEvent):
@@ -175,10 +178,11 @@ def precheck(method: str, headers: dict[str, str], body: bytes, max_body: int) -
         return too_large(max_body)
     if is_batch(headers.get("content-type")):
         return plain(400, "functions-framework takes one CloudEvent per request, not a batch")
-    decoded = decode_request(headers, body, batch=False, max_body=max_body)
-    if not isinstance(decoded, Response) or _legacy_background_event(headers, body):
-        return None
-    return decoded
+    try:
+        decode_http(headers, body, max_body=max_body)
+    except Exception as exc:
+        return None if _legacy_background_event(headers, body) else undecodable(exc)
+    return None
 
 
 def _check_before_the_framework(max_body: int) -> None:
@@ -222,7 +226,7 @@ def _check_before_the_framework(max_body: int) -> None:
 
 
 def function(
-    router: _Router,
+    router: Dispatcher,
     name: str = "handle",
     *,
     max_body: int = DEFAULT_MAX_BODY,
@@ -254,8 +258,6 @@ def function(
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"the function name must be a Python identifier, not {name!r}")
-    from ._auth import resolve
-
     checker = resolve(auth)
     setup_logging()
     hooked = checker is not None and _auth_before_the_framework(checker)
@@ -288,8 +290,6 @@ def _auth_before_the_framework(auth: Authenticator) -> bool:
     flask = sys.modules.get("flask")
     if flask is None or not flask.has_app_context():
         return False
-    from ..auth._base import Request
-
     def veba_auth() -> Any:
         current = flask.request
         body: bytes | None = None
@@ -299,7 +299,7 @@ def _auth_before_the_framework(auth: Authenticator) -> bool:
             except Exception:  # oversized or unreadable: the precheck answers it
                 return None
         headers = {key.lower(): value for key, value in current.headers.items()}
-        answer = _refused(auth, Request(current.method, current.path, headers, body))
+        answer = _refused(auth, AuthRequest(current.method, current.path, headers, body))
         if answer is None:
             return None
         return flask.Response(answer.body, status=answer.status, headers=answer.headers)
@@ -308,22 +308,18 @@ def _auth_before_the_framework(auth: Authenticator) -> bool:
     return True
 
 
-def _refused(auth: Authenticator, request: Any) -> Response | None:
-    from ._auth import refused
-
-    return refused(auth, request.method, request.path, request.headers, request.body)
+def _refused(auth: Authenticator, request: AuthRequest) -> Response | None:
+    return denial_answer(auth.check(request), request)
 
 
 def _check(auth: Authenticator) -> None:
     """Raise the running server's HTTP exception when ``auth`` refuses the current request."""
-    from ..auth._base import Request
-
     flask = sys.modules.get("flask")
     if flask is not None and flask.has_request_context():
         current = flask.request
         headers = {str(k).lower(): str(v) for k, v in current.headers.items()}
         answer = _refused(
-            auth, Request(current.method, current.path, headers, current.get_data(cache=True))
+            auth, AuthRequest(current.method, current.path, headers, current.get_data(cache=True))
         )
     else:
         logger.warning("refused an event: the request cannot be checked under --asgi")
@@ -369,3 +365,26 @@ def _refusal(answer: Response) -> Exception:
                  "__str__": __str__, "__module__": __name__}  # fmt: skip
     refused: Exception = type("Refused", tuple(bases), namespace)()
     return refused
+
+
+def serve_metrics(app: Any, router: Router, metrics: bool | PrometheusMetrics = True) -> None:
+    """Count ``router``'s events and answer ``GET /metrics`` on a functions-framework (Flask)
+    app, as ``veba serve --adapter gcf --metrics`` does.
+
+    functions-framework routes only ``POST`` to a CloudEvent function, so a ``GET`` rule of
+    the app's own serves the samples beside it.
+    """
+    from ..metrics import PrometheusMetrics
+
+    registry = PrometheusMetrics.default() if metrics is True else metrics
+    if not isinstance(registry, PrometheusMetrics):
+        raise TypeError(f"metrics= takes True or a PrometheusMetrics, not {metrics!r}")
+    registry.observe(router)
+
+    def metrics_view() -> tuple[bytes, int, dict[str, str]]:
+        from flask import request
+
+        body, content_type = registry.exposition(request.headers.get("Accept"))
+        return body, 200, {"Content-Type": content_type}
+
+    app.add_url_rule(METRICS_PATH, "veba_metrics", metrics_view, methods=["GET"])

@@ -8,7 +8,7 @@ follow their content type as the HTTP binding says.
 
 Three steps, as in every adapter: recognise the request (health probe, wrong method, size),
 convert it in (one CloudEvent, or a batch), convert the result out with the status policy of
-:mod:`veba_sdk.adapters._http_common`, as the template's ``{"statusCode", "body", "headers"}``.
+:mod:`veba_sdk.adapters._policy`, as the template's ``{"statusCode", "body", "headers"}``.
 
 python3-http / python3-http-debian (``function/handler.py``)::
 
@@ -37,9 +37,9 @@ from .._router import Router
 from ..auth import Authenticator
 from ..logging import one_line
 from ..logging import setup as setup_logging
-from . import _http_common as http
-from ._auth import environ_headers, refused, resolve
-from ._http_common import DEFAULT_MAX_BODY, Response
+from ..wire import DEFAULT_MAX_BODY
+from ._runner import Request, Runner
+from ._wsgi import environ_headers
 
 if TYPE_CHECKING:
     from ..metrics import PrometheusMetrics
@@ -112,45 +112,26 @@ def _structured_whatever_the_type(headers: Mapping[str, str], body: bytes) -> bo
     return body.lstrip()[:1] == b"{"
 
 
-def _respond(
-    router: Router,
-    *,
-    method: str,
-    path: str,
-    headers: dict[str, str],
-    body: bytes | str,
-    platform: Any,
-    max_body: int,
-    auth: Authenticator | None = None,
-) -> Response:
-    early = http.preflight(method.upper(), path or "/")
-    if early is not None:
-        return early
-    if auth is not None and not auth.needs_body:  # refused before the body is looked at
-        denied = refused(auth, method.upper(), path or "/", headers, None)
-        if denied is not None:
-            return denied
+def _request(
+    method: str, path: str, headers: dict[str, str], body: bytes | str, platform: Any
+) -> Request:
+    """The template's request as the pipeline's :class:`Request`."""
     if isinstance(body, str):
         body = body.encode("utf-8", "surrogatepass")
     elif not isinstance(body, bytes):
         body = bytes(body)
-    if len(body) > max_body:
-        return http.too_large(max_body)
-    if auth is not None and auth.needs_body:  # checked before the body is decoded
-        denied = refused(auth, method.upper(), path or "/", headers, body)
-        if denied is not None:
-            return denied
-    batch = http.is_batch(headers.get("content-type"))
-    if not batch and _structured_whatever_the_type(headers, body):
-        headers = {k: v for k, v in headers.items() if k != "content-type"}
-    decoded = http.decode_request(headers, body, batch=batch, max_body=max_body)
-    if isinstance(decoded, Response):
-        return decoded
-    results = http.dispatch_sync(router, decoded, platform)
-    if isinstance(results, Response):
-        return results
-    # No broker reads an OpenFaaS function's answer as an event: structured keeps it one text.
-    return http.respond(results, "structured")
+    decoder_headers = headers
+    if _structured_whatever_the_type(headers, body):
+        decoder_headers = {k: v for k, v in headers.items() if k != "content-type"}
+    return Request(
+        method.upper(),
+        path or "/",
+        decoder_headers,
+        platform,
+        body=body,
+        content_type=headers.get("content-type"),
+        auth_headers=headers,
+    )
 
 
 def handler(
@@ -176,25 +157,22 @@ def handler(
         status policy: 400 for undecodable input (VEBA does not retry it), 500 when a handler
         raised (VEBA retries), 204/200 otherwise.
     """
-    if metrics:
-        from ..metrics._http import metered_openfaas
-
-        return metered_openfaas(router, metrics, max_body=max_body, auth=auth)
-    http.check_options(max_body, "structured")
-    checker = resolve(auth)
+    # No broker reads an OpenFaaS function's answer as an event: structured keeps it one text.
+    runner = Runner(
+        router, max_body=max_body, reply_mode="structured", auth=auth, metrics=metrics
+    )
     setup_logging()
 
     def handle(event: OpenFaaSEvent, context: Any = None) -> dict[str, Any]:
         """Handle one OpenFaaS request carrying a VEBA CloudEvent."""
-        response = _respond(
-            router,
-            method=str(getattr(event, "method", "POST") or "POST"),
-            path=str(getattr(event, "path", "/") or "/"),
-            headers=_header_map(getattr(event, "headers", None)),
-            body=getattr(event, "body", b"") or b"",
-            platform=context,
-            max_body=max_body,
-            auth=checker,
+        response = runner.serve(
+            _request(
+                str(getattr(event, "method", "POST") or "POST"),
+                str(getattr(event, "path", "/") or "/"),
+                _header_map(getattr(event, "headers", None)),
+                getattr(event, "body", b"") or b"",
+                context,
+            )
         )
         return {
             "statusCode": response.status,
@@ -243,24 +221,22 @@ def classic_handler(
         auth: as for :func:`handler`; a refused request raises nothing and returns
             ``"401 <reason>"`` (the watchdog's 200: a retry would be refused again).
     """
-    http.check_options(max_body, "structured")
-    checker = resolve(auth)
+    runner = Runner(router, max_body=max_body, reply_mode="structured", auth=auth)
 
     def handle(req: str) -> str:
         """Handle one classic-watchdog request carrying a VEBA CloudEvent."""
         env = os.environ if environ is None else environ
         headers = _classic_headers(env)
-        if checker is not None:  # the check sees every header, Authorization included
+        if runner.auth is not None:  # the check sees every header, Authorization included
             headers = {**environ_headers(env, prefix="Http_"), **headers}
-        response = _respond(
-            router,
-            method=env.get("Http_Method", "POST") or "POST",
-            path=env.get("Http_Path", "/") or "/",
-            headers=headers,
-            body=req if isinstance(req, (str, bytes)) else str(req),
-            platform=None,
-            max_body=max_body,
-            auth=checker,
+        response = runner.serve(
+            _request(
+                env.get("Http_Method", "POST") or "POST",
+                env.get("Http_Path", "/") or "/",
+                headers,
+                req if isinstance(req, (str, bytes)) else str(req),
+                None,
+            )
         )
         text = response.body.decode("utf-8", "replace")
         if response.status >= 500:

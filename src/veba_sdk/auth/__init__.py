@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._base import Authenticator, Denial, Request, check_async, headers_from_pairs
-from ._env import from_env
+from ._base import Authenticator, Denial, Request, check_async, headers_from_pairs, log_denial
+from ._env import from_env, resolve
 
 if TYPE_CHECKING:
     from ._basic import BasicAuth
@@ -39,6 +39,8 @@ __all__ = [
     "check_async",
     "from_env",
     "headers_from_pairs",
+    "log_denial",
+    "resolve",
 ]
 
 # The schemes are imported when first named: the adapters import this package, and a function

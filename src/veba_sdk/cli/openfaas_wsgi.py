@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .._extras import needs_extra
-from ..adapters._http_common import DEFAULT_MAX_BODY, Response, plain, too_large
+from ..adapters.response import Response, plain, too_large
+from ..wire import DEFAULT_MAX_BODY
 
 __all__ = ["Context", "Event", "serve", "serve_wsgi", "wsgi_app"]
 

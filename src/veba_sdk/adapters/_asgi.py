@@ -1,0 +1,150 @@
+"""The ASGI 3 transport: a :class:`~veba_sdk.adapters._runner.Runner` under uvicorn (or any
+ASGI server), with the lifespan protocol and the serving GC threshold.
+
+This is the hot path of every Knative function, so the request is read in one pass: the
+CloudEvent's ``ce-`` headers and the two headers the app needs first come out of one loop over
+the ASGI pairs, and the decoder takes them as read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from .._router import Router
+from ..auth import Authenticator
+from ..events.http import read_asgi_headers
+from ._gc import DEFAULT_YOUNG_THRESHOLD, YoungThreshold
+from ._runner import Adapter, ReplyMode, Request, Runner
+from .response import Response
+
+__all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send", "send_response"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+async def send_response(send: Send, response: Response, *, head: bool = False) -> None:
+    """Write ``response`` as the two ASGI messages (no body for ``HEAD``)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": response.raw_headers(),
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if head else response.body})
+
+
+class ASGIApp(Adapter):
+    """A plain ASGI 3 application serving a :class:`~veba_sdk.Router` (see
+    :func:`veba_sdk.adapters.knative.asgi`).
+
+    Attributes:
+        runner: the pipeline and status policy it applies.
+        gc_threshold: the garbage collector threshold held while the server runs.
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        *,
+        max_body: int,
+        reply_mode: ReplyMode,
+        gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
+        auth: Authenticator | None = None,
+        metrics: Any = None,
+    ) -> None:
+        self.runner = Runner(
+            router, max_body=max_body, reply_mode=reply_mode, auth=auth, metrics=metrics
+        )
+        self.gc_threshold = YoungThreshold(gc_threshold)
+
+    async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1003})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.runner.ready = True
+                self.gc_threshold.apply()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.runner.ready = False
+                self.gc_threshold.restore()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI 3 entry point: ``http`` and ``lifespan`` scopes; websockets are refused."""
+        if scope["type"] != "http":
+            await self._not_http(scope, receive, send)
+            return
+        path: str = scope["path"]
+        root = scope.get("root_path")
+        if root and path.startswith(root):  # mounted under a prefix: probes are relative
+            path = path[len(root) :]
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        request = Request(scope["method"], path, headers, scope)
+        try:  # one pass over the pairs; headers it cannot read are the decoder's to answer
+            attributes, ce_content_type, request.content_type, request.declared = read_asgi_headers(
+                headers
+            )
+        except Exception:
+            for key, value in headers:  # ASGI header names are lower-case
+                if key == b"content-type":
+                    request.content_type = value
+                elif key == b"content-length":
+                    request.declared = value
+        else:
+            request.attributes = attributes
+            request.ce_content_type = ce_content_type
+        response = await self.respond(request, receive)
+        if response is not None:  # None: the client went away
+            await send_response(send, response, head=request.method == "HEAD")
+
+    async def respond(self, request: Request, receive: Receive) -> Response | None:
+        """The three steps of the pipeline, reading the body from ``receive`` in between."""
+        runner = self.runner
+        early = await runner.head_async(request)
+        if early is not None:
+            return early
+        body = await read_body(receive, runner.max_body)
+        if body is None:
+            return None
+        request.body = body
+        return await runner.body_async(request) or await runner.deliver_async(request)
+
+    def __repr__(self) -> str:
+        return f"<knative ASGIApp {self.router!r} reply_mode={self.runner.reply_mode!r}>"
+
+
+async def read_body(receive: Receive, max_body: int) -> bytes | None:
+    """The request body from its ASGI messages, stopping once it exceeds ``max_body``
+    (``None`` when the client went away)."""
+    message = await receive()
+    if message["type"] != "http.request":
+        return None
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    size = len(body)
+    while size <= max_body:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
