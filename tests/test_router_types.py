@@ -110,7 +110,7 @@ def test_no_route_for_a_foreign_event_runs_the_defaults() -> None:
 def test_bad_type_routes_are_refused() -> None:
     for patterns in ((), ("",), ("  ",), (3,)):
         with pytest.raises(RouteError):
-            Router().on_type(*patterns)  # type: ignore[arg-type]
+            Router().on_type(*patterns)
 
 
 def test_module_level_on_type() -> None:

@@ -66,6 +66,6 @@ def call_handler(path: str) -> Any:
 if __name__ == "__main__":
     import sys
 
-    from waitress import serve  # type: ignore[import-untyped]  # waitress ships no stubs
+    from waitress import serve
 
     serve(flask_app, host="127.0.0.1", port=int(sys.argv[1]), threads=4, _quiet=True)

@@ -373,7 +373,7 @@ def test_several_replies_become_a_batch_and_dict_values_json() -> None:
 
 
 @pytest.mark.parametrize(("max_body", "reply_mode"), [(0, "binary"), (10, "xml"), (True, "binary")])
-def test_options_are_checked(max_body: Any, reply_mode: str) -> None:
+def test_options_are_checked(max_body: Any, reply_mode: Any) -> None:  # bad values on purpose
     with pytest.raises(ValueError, match=r"max_body|reply_mode"):
         knative.asgi(Router(), max_body=max_body, reply_mode=reply_mode)
     with pytest.raises(ValueError, match=r"max_body|reply_mode"):

@@ -120,6 +120,7 @@ def test_lambda_sqs_lines(user_log: io.StringIO) -> None:
         {"messageId": f"m2\r{FORGED}-mid", "eventSource": "aws:sqs", "body": "not json"},
     ]
     answer = lambda_handler({"Records": records}, None)
+    assert answer is not None
     assert len(answer["batchItemFailures"]) == 2
     text = user_log.getvalue()
     for line in text.splitlines():

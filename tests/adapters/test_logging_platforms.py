@@ -25,6 +25,7 @@ import httpx
 import pytest
 from _servers import BIN, PYTHON, free_port, server_env
 
+from veba_sdk.events import Event
 from veba_sdk.testing import make_event, to_cloudevent, to_eventbridge
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "kits"))  # the Runtime API stand-in
@@ -86,7 +87,7 @@ def _function(tmp_path: Path, platform: str, *, user_config: bool = False) -> Pa
     return directory
 
 
-def _event() -> object:
+def _event() -> Event:
     return make_event("EnteredMaintenanceModeEvent", host__name="esx42")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import MutableMapping
 from typing import Any
 
 from veba_sdk import Router
@@ -20,7 +21,7 @@ def _request() -> tuple[dict[str, str], bytes]:
 
 def test_asgi_204_has_no_content_length() -> None:
     headers, body = _request()
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
     scope = {
         "type": "http",
         "method": "POST",
@@ -31,7 +32,7 @@ def test_asgi_204_has_no_content_length() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     asyncio.run(asgi(router)(scope, receive, send))

@@ -56,6 +56,6 @@ def _openfaas_flask() -> Any:
 if __name__ == "__main__":
     import sys
 
-    from waitress import serve  # type: ignore[import-untyped]  # waitress ships no stubs
+    from waitress import serve
 
     serve(_openfaas_flask(), host="127.0.0.1", port=int(sys.argv[1]), threads=4, _quiet=True)

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import subprocess
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -55,9 +56,9 @@ class _Sender:
     """func-python's CloudEvents-middleware ``send``: ``http`` is the raw ASGI send."""
 
     def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[MutableMapping[str, Any]] = []
 
-    async def http(self, message: dict[str, Any]) -> None:
+    async def http(self, message: MutableMapping[str, Any]) -> None:
         self.messages.append(message)
 
 

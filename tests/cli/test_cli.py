@@ -88,7 +88,7 @@ def test_events_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (tmp_path / "fn_module.py").write_text(FUNCTION)
     monkeypatch.chdir(tmp_path)
     yield tmp_path

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from veba_sdk.cli import main
-from veba_sdk.events import decode_http
+from veba_sdk.events import EventEx, ExtendedEvent, HorizonEvent, decode_http
 from veba_sdk.events.type_ids import matching
 
 
@@ -108,6 +108,7 @@ def test_send_builds_catalogued_ids_as_their_release_kind(
     envelope = decode_http(headers, body)
     assert envelope.name == name
     assert envelope.category == kind
+    assert isinstance(envelope.event, (EventEx, ExtendedEvent))
     assert envelope.event.event_type_id == name
 
 
@@ -151,6 +152,7 @@ def test_send_a_horizon_event(
     assert headers["ce-type"] == ce_type
     envelope = decode_http(headers, body)
     assert envelope.name == "horizon.VLSI_USERLOGGEDIN_REST"
+    assert isinstance(envelope.event, HorizonEvent)
     assert envelope.event.user_id == "S-1-5-21-7"
     status, _, err = run(
         capsys, "send", "horizon.X", "--encoding", "xml", "--producer", producer, "--to", receiver

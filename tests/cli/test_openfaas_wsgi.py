@@ -29,6 +29,8 @@ EVENTS = Path(__file__).parent.parent / "fixtures" / "veba-events"
 ROUTER_CE = EVENTS / "VmPoweredOffEvent__v0.7-router__structured-ce__kn-py-echo.json"
 BODY = ROUTER_CE.read_bytes()
 MIB = 1 << 20
+#: What waitress and gunicorn add to the environ of a chunked request they decoded.
+TERMINATED: dict[str, Any] = {"wsgi.input_terminated": True}
 
 
 class CountingStream(io.BytesIO):
@@ -105,13 +107,13 @@ def test_exactly_the_limit_is_read_and_decoded() -> None:
 
 def test_a_decoded_chunked_body_is_read_to_its_end() -> None:
     """waitress and gunicorn decode chunked bodies and say the stream ends there."""
-    status, _, body, _ = call(BODY, length=None, **{"wsgi.input_terminated": True})
+    status, _, body, _ = call(BODY, length=None, **TERMINATED)
     assert status == "200 OK", body
     assert json.loads(body) == {"name": "VmPoweredOffEvent"}
 
 
 def test_an_endless_chunked_body_is_read_to_the_limit_only() -> None:
-    status, _, body, stream = call(b"x" * (3 * MIB), length=None, **{"wsgi.input_terminated": True})
+    status, _, body, stream = call(b"x" * (3 * MIB), length=None, **TERMINATED)
     assert status == TOO_LARGE
     assert body == b"body is over the 1048576 byte limit\n"
     assert stream.requested == MIB + 1

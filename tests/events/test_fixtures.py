@@ -11,9 +11,12 @@ from payloads import VEBA_EVENTS, load_event, unwrap
 
 from veba_sdk._errors import InvalidEvent
 from veba_sdk.events import (
+    AlarmStatusChangedEvent,
     Event,
     EventEx,
     ManagedObjectReference,
+    TaskEvent,
+    VmReconfiguredEvent,
     parse_event,
     to_dict,
 )
@@ -30,8 +33,10 @@ def data_of(name: str) -> tuple[Any, str | None]:
     return raw, None
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, us, tzinfo=UTC)
 
 
 VCENTER_FIXTURES = sorted(
@@ -84,6 +89,7 @@ def test_exit_maintenance_mode() -> None:
     ev = parse_event(data, name="ExitMaintenanceModeEvent")
     assert ev.key == 910100
     assert ev.created_time == utc(2022, 4, 20, 15, 48, 39, 140999)
+    assert ev.full_formatted_message is not None
     assert ev.full_formatted_message.endswith("has exited maintenance mode")
 
 
@@ -103,6 +109,7 @@ def test_alarm_status_changed(
     data, subject = data_of(fixture)
     ev = parse_event(data, name=subject or "AlarmStatusChangedEvent")
     assert type(ev).__name__ == "AlarmStatusChangedEvent"
+    assert isinstance(ev, AlarmStatusChangedEvent)
     assert ev.key == key
     assert ev.created_time == created
     assert (ev.from_, ev.to) == (old, new)
@@ -175,6 +182,7 @@ def test_vm_events(fixture: str, key: int, vm: str, created: datetime) -> None:
 def test_vm_reconfigured_keeps_config_spec_as_a_mapping() -> None:
     data, _ = data_of("VmReconfiguredEvent")
     ev = parse_event(data, name="VmReconfiguredEvent")
+    assert isinstance(ev, VmReconfiguredEvent)
     assert ev.key == 689459
     assert isinstance(ev.config_spec, dict)
     change = ev.config_spec["DeviceChange"][0]
@@ -187,6 +195,7 @@ def test_vm_reconfigured_keeps_config_spec_as_a_mapping() -> None:
 def test_task_event_keeps_task_info_as_a_mapping() -> None:
     data, _ = data_of("TaskEvent_VirtualMachine.createSnapshot")
     ev = parse_event(data, name="TaskEvent")
+    assert isinstance(ev, TaskEvent)
     assert ev.key == 4671568
     assert isinstance(ev.info, dict)
     assert ev.info["DescriptionId"] == "VirtualMachine.createSnapshot"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from payloads import load_payload
@@ -14,6 +14,9 @@ from payloads import load_payload
 from veba_sdk import RouteError, Router
 from veba_sdk.events import HorizonEvent, decode_http, from_cloudevent
 from veba_sdk.events.horizon import HORIZON_PREFIX, horizon_name, parse_horizon
+
+if TYPE_CHECKING:
+    from veba_sdk.testing import Mode, Producer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "veba-events"
 GOLDEN = json.loads(
@@ -79,6 +82,7 @@ def test_the_login_failure_fixture() -> None:
         },
         LOGIN_FAILED,
     ).event
+    assert isinstance(event, HorizonEvent)  # Envelope.event is typed for vCenter's events
     assert event.id == 166419
     assert event.type == "VLSI_USERLOGIN_REST_FAILED"
     assert event.severity == "AUDIT_FAIL"
@@ -162,7 +166,9 @@ def test_a_default_handler_sees_horizon_events_no_route_selects() -> None:
 
 @pytest.mark.parametrize("producer", ["router", "horizon-source", "vsphere-source"])
 @pytest.mark.parametrize("mode", ["binary", "structured"])
-def test_made_horizon_events_round_trip_in_each_producer_shape(producer: str, mode: str) -> None:
+def test_made_horizon_events_round_trip_in_each_producer_shape(
+    producer: Producer, mode: Mode
+) -> None:
     from veba_sdk.testing import make_horizon_event, to_cloudevent
 
     event = make_horizon_event("horizon.broker_userloggedin", user_id="S-1-5-21-1")
@@ -172,6 +178,7 @@ def test_made_horizon_events_round_trip_in_each_producer_shape(producer: str, mo
     envelope = decode_http(headers, body)
     assert envelope.name == "horizon.BROKER_USERLOGGEDIN"
     assert envelope.producer == ("router" if producer == "router" else "horizon-source")
+    assert isinstance(envelope.event, HorizonEvent)
     assert envelope.event == event
     assert envelope.id == str(event.id)
     with pytest.raises(TypeError, match="no field 'host'"):

@@ -14,7 +14,7 @@ from cloudevents.http import CloudEvent, from_http
 from payloads import load_payload
 
 from veba_sdk import InvalidEvent
-from veba_sdk.events import decode_http, decode_http_batch, from_cloudevent
+from veba_sdk.events import EventEx, decode_http, decode_http_batch, from_cloudevent
 from veba_sdk.events.http import read_cloudevent
 
 SPECS = Path(__file__).parent.parent / "specs" / "cloudevents"
@@ -148,6 +148,7 @@ def test_binary_vsphere_source_request() -> None:
     assert envelope.category == "event"
     assert envelope.producer == "vsphere-source"
     assert envelope.attributes["vsphereapiversion"] == "8.0.3.0"
+    assert envelope.event.host is not None
     assert envelope.event.host.name == "esx02.cl.vmweventbroker.io"
     assert envelope.data == data
 
@@ -173,6 +174,8 @@ def test_structured_fixtures_of_both_producers() -> None:
     assert v08.name == v07.name == "DrsVmPoweredOnEvent"
     assert v08.producer == "vsphere-source"
     assert v07.producer == "router"
+    assert v08.event.vm is not None
+    assert v08.event.vm.vm is not None
     assert v08.event.vm.vm.value == "vm-596"
 
 
@@ -186,6 +189,7 @@ def test_eventex_in_both_shapes() -> None:
         assert envelope.name == type_id
         assert envelope.category == "eventex"
         assert type(envelope.event).__name__ == "EventEx"
+        assert isinstance(envelope.event, EventEx)
         assert envelope.event.event_type_id == type_id
 
 
@@ -216,7 +220,9 @@ def test_xml_payload_in_binary_mode() -> None:
     )
     envelope = decode_http(headers, body)
     assert envelope.event.key == 42
+    assert envelope.event.host is not None
     assert envelope.event.host.name == "esx01"
+    assert envelope.event.host.host is not None
     assert envelope.event.host.host.value == "host-19"
     assert isinstance(envelope.data, str)
 

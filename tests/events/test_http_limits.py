@@ -270,6 +270,7 @@ def test_long_idempotency_keys_are_kept_as_a_digest_and_still_deduplicate() -> N
         ran.append("ran")
 
     short = decode_http(binary("1.0"), BODY)
+    assert short.event.created_time is not None
     created = short.event.created_time.isoformat()
     assert idempotency_key(short) == f"https://vc01/sdk#{DATA['Key']}@{created}"
     for index in range(50):

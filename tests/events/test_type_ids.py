@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from veba_sdk import RouteError, Router
-from veba_sdk.events import decode_http, event_class_names, is_event_class
+from veba_sdk.events import EventEx, ExtendedEvent, decode_http, event_class_names, is_event_class
 from veba_sdk.events.type_ids import (
     close_type_ids,
     is_type_id,
@@ -172,6 +172,7 @@ def test_make_event_builds_the_class_the_releases_name(producer: Producer) -> No
         assert info is not None
         event = make_event(name)
         assert type(event).__name__ == info.kind
+        assert isinstance(event, (EventEx, ExtendedEvent))
         assert event.event_type_id == name
         envelope = decode_http(*to_cloudevent(event, producer))
         assert envelope.name == name

@@ -8,7 +8,7 @@ import sys
 
 import _openfaas_app  # on the PYTHONPATH the test servers get (tests/adapters)
 from _metered import openfaas_handle
-from waitress import serve  # type: ignore[import-untyped]  # waitress ships no stubs
+from waitress import serve
 
 # The template's index.py calls the module-level handle of handler.py: this function's.
 _openfaas_app.handle = openfaas_handle()

@@ -255,6 +255,7 @@ class FailingProxy:
                     body = json.dumps(request).encode()
                     headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
                     headers["Content-Length"] = str(len(body))
+                answer: dict[str, Any]
                 if dropped and not [e for i, e in enumerate(entries) if i not in dropped]:
                     status, answer = 200, {"FailedEntryCount": 0, "Entries": []}
                 else:

@@ -314,7 +314,11 @@ def test_every_processor_gets_every_event_in_order_across_sigkill(
             post(poster, TOPIC, str(posted))
             posted += 1
         for stream in streams:
-            wait_until(lambda s=stream: delivered(s) >= posted, 120, f"{posted} events at {stream}")
+
+            def arrived(s: str = stream) -> bool:
+                return delivered(s) >= posted
+
+            wait_until(arrived, 120, f"{posted} events at {stream}")
         # The metrics provider of a running process.
         stats = httpx.get(
             f"http://127.0.0.1:{ports['openfaas']}/stats", auth=("admin", METRICS_PASSWORD)

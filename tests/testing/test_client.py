@@ -187,8 +187,9 @@ def test_lambda_refuses_shapes_eventbridge_never_delivers() -> None:
 def test_platform_objects_reach_the_handler(seen: list[Any]) -> None:
     with client(make_router(seen), platform="lambda") as function:
         function.send("EnteredMaintenanceModeEvent")
-    assert isinstance(seen[-1][2], LambdaTestContext)
-    assert isinstance(seen[-1][2], aws_lambda.LambdaContext)
+    lambda_context = seen[-1][2]
+    assert isinstance(lambda_context, LambdaTestContext)
+    assert isinstance(lambda_context, aws_lambda.LambdaContext)
     with client(make_router(seen), platform="openfaas") as function:
         function.send("EnteredMaintenanceModeEvent")
     assert isinstance(seen[-1][2].hostname, str)

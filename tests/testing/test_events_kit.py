@@ -11,7 +11,13 @@ import pytest
 from payloads import SHAPES
 
 from veba_sdk import Router
-from veba_sdk.events import EVENT_CLASSES, decode_http, event_class_names, to_dict
+from veba_sdk.events import (
+    EVENT_CLASSES,
+    ExtendedEvent,
+    decode_http,
+    event_class_names,
+    to_dict,
+)
 from veba_sdk.testing import (
     Encoding,
     Mode,
@@ -108,13 +114,19 @@ def test_structured_mode() -> None:
 
 def test_realistic_defaults() -> None:
     event = make_event("VmPoweredOnEvent")
+    assert event.chain_id is not None
     assert event.key == event.chain_id > 0
+    assert event.created_time is not None
     assert datetime.now(UTC) - event.created_time < timedelta(minutes=1)
     assert event.created_time.tzinfo is not None
+    assert event.vm is not None
+    assert event.vm.vm is not None
     assert event.vm.vm.type == "VirtualMachine"
+    assert event.host is not None
     assert event.host.name == "esx01.vsphere.local"
     assert event.full_formatted_message
     extended = make_event("ExtendedEvent")
+    assert isinstance(extended, ExtendedEvent)
     assert extended.event_type_id
     assert event_name(extended) == extended.event_type_id
 
@@ -122,9 +134,13 @@ def test_realistic_defaults() -> None:
 def test_nested_overrides_both_spellings() -> None:
     by_path = make_event("EnteredMaintenanceModeEvent", host__name="esx01", key=7)
     by_mapping = make_event("EnteredMaintenanceModeEvent", host={"name": "esx01"}, key=7)
+    assert by_path.host is not None
+    assert by_mapping.host is not None
     assert by_path.host.name == by_mapping.host.name == "esx01"
+    assert by_path.host.host is not None
     assert by_path.host.host.value == "host-19"  # the rest of the argument stays
     assert by_path.key == 7
+    assert by_path.full_formatted_message is not None
     assert "esx01" in by_path.full_formatted_message
     moment = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     assert make_event("VmPoweredOnEvent", created_time=moment).created_time == moment

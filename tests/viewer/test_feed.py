@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -148,12 +149,12 @@ def test_observed_target_records_each_delivery_attempt() -> None:
 async def _get(
     app: ViewerApp, path: str, client: str, host: str = "127.0.0.1:8080"
 ) -> tuple[int, bytes]:
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b""}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {

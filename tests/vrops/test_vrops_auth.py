@@ -284,4 +284,4 @@ def test_unlocked_auth_flow_reacquires_on_401_once() -> None:
 
 def test_bad_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="scheme"):
-        VropsTokenAuth(USERNAME, PASSWORD, scheme="Basic")
+        VropsTokenAuth(USERNAME, PASSWORD, scheme="Basic")  # type: ignore[arg-type]  # on purpose

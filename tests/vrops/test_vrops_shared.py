@@ -99,7 +99,7 @@ def test_one_client_for_every_thread(settings: pytest.MonkeyPatch) -> None:
     made: list[VropsClient] = []
     real = VropsClient.from_env.__func__  # type: ignore[attr-defined]
 
-    def counting(cls: type[VropsClient], **options: Any) -> VropsClient:
+    def counting(cls: type[VropsClient], /, **options: Any) -> VropsClient:
         client: VropsClient = real(cls, **options)
         made.append(client)
         return client
@@ -250,8 +250,8 @@ def test_vrops_client_fixture_is_what_shared_answers(
         router.dispatch(decode_http(headers, body)).raise_for_failure()
         assert fake_vrops.state_of("esx01.lab") == state
     assert fake_vrops.acquires == 2  # one token per client, not per event
-    state = vrops_client.maintenance_state(vrops_client.host_id("esx01.lab"))
-    assert state.resource_state == "STARTED"
+    maintenance = vrops_client.maintenance_state(vrops_client.host_id("esx01.lab"))
+    assert maintenance.resource_state == "STARTED"
 
 
 def test_after_the_fixture_shared_is_the_environment_again(
