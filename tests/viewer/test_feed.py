@@ -185,11 +185,16 @@ def test_only_loopback_clients_are_answered() -> None:
     assert asyncio.run(_get(app, "/_veba/nope", "127.0.0.1"))[0] == 404
 
 
-def test_serve_viewer_is_the_knative_adapters() -> None:
+def test_serve_viewer_port_is_not_the_knative_adapters() -> None:
+    """The knative adapter serves the viewer on the function's server, so a --viewer-port is
+    refused there (openfaas and gcf serve it on that port: test_serve_viewer_port.py)."""
     from click.testing import CliRunner
 
     from veba_sdk.cli.serve import command
 
-    result = CliRunner().invoke(command, ["viewer_demo", "--viewer", "--adapter", "openfaas"])
+    result = CliRunner().invoke(command, ["viewer_demo", "--viewer", "--viewer-port", "9000"])
     assert result.exit_code == 2
-    assert "--viewer is served by the knative adapter's ASGI server" in result.output
+    assert "the knative adapter serves the viewer at /_veba/" in " ".join(result.output.split())
+    alone = CliRunner().invoke(command, ["viewer_demo", "--adapter", "gcf", "--viewer-port", "9"])
+    assert alone.exit_code == 2
+    assert "--viewer-port needs --viewer" in alone.output

@@ -1,14 +1,26 @@
-"""``veba serve``: run a function's handlers locally, as its platform would."""
+"""``veba serve``: run a function's handlers locally, as its platform would.
+
+``--viewer`` puts the live event viewer on the function's own server with the knative adapter
+(``GET /_veba/``, uvicorn). The openfaas and gcf adapters are served by waitress, where an
+open page (a server-sent events response that never ends) would hold a worker thread for as
+long as it is open: there the viewer gets a uvicorn server of its own, in a daemon thread, on
+``127.0.0.1:--viewer-port`` (default the function's port + 1), fed by an observer on the
+same router.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .._errors import MissingExtra
 from .._extras import needs_extra
 from ._load import is_path, load_router
+
+if TYPE_CHECKING:
+    from .._router import Router
 
 __all__ = ["command", "knative_app"]
 
@@ -73,7 +85,30 @@ def _watched(target: str) -> list[str]:
     return list(dict.fromkeys(dirs))
 
 
-def _serve_knative(target: str, host: str, port: int, reload: bool) -> None:
+def _start_viewer(router: Router, port: int | None, reload: bool) -> Any:
+    """The viewer of ``router`` on its own server at ``127.0.0.1:port`` (uvicorn in a daemon
+    thread), started; ``None`` without ``--viewer`` or in werkzeug's reloader parent (the
+    child it runs serves, viewer included)."""
+    if port is None or (reload and os.environ.get("WERKZEUG_RUN_MAIN") != "true"):
+        return None
+    from ..viewer import EventFeed, ViewerObserver, ViewerServer
+
+    feed = EventFeed()
+    router.add_observer(ViewerObserver(feed))
+    server = ViewerServer(feed, "127.0.0.1", port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(f"--viewer-port {port}: {exc}") from None
+    click.echo(f"veba: event viewer on http://127.0.0.1:{server.port}/", err=True)
+    return server
+
+
+def _serve_knative(
+    target: str, host: str, port: int, reload: bool, viewer_port: int | None = None
+) -> None:
+    """uvicorn with the knative app; its viewer (``$VEBA_SERVE_VIEWER``) is on the same
+    server, so ``viewer_port`` is unused."""
     with needs_extra("cli", "veba serve"):
         import uvicorn
 
@@ -92,23 +127,36 @@ def _serve_knative(target: str, host: str, port: int, reload: bool) -> None:
     )
 
 
-def _serve_openfaas(target: str, host: str, port: int, reload: bool) -> None:
+def _serve_openfaas(
+    target: str, host: str, port: int, reload: bool, viewer_port: int | None = None
+) -> None:
     from ..adapters.openfaas import handler
     from .openfaas_wsgi import serve, wsgi_app
 
-    handle = handler(load_router(target), metrics=_metrics_on())
+    router = load_router(target)
+    handle = handler(router, metrics=_metrics_on())
     if reload:
         try:
             from werkzeug.serving import run_simple
         except ImportError:
             raise click.UsageError("--reload with --adapter openfaas needs werkzeug") from None
-        run_simple(host, port, wsgi_app(handle), use_reloader=True, threaded=True)
-        return
-    click.echo(f"veba: serving {target} (openfaas python3-http) on http://{host}:{port}", err=True)
-    serve(handle, host, port)
+    viewer = _start_viewer(router, viewer_port, reload)
+    try:
+        if reload:
+            run_simple(host, port, wsgi_app(handle), use_reloader=True, threaded=True)
+            return
+        click.echo(
+            f"veba: serving {target} (openfaas python3-http) on http://{host}:{port}", err=True
+        )
+        serve(handle, host, port)
+    finally:
+        if viewer is not None:
+            viewer.close()
 
 
-def _serve_gcf(target: str, host: str, port: int, reload: bool) -> None:
+def _serve_gcf(
+    target: str, host: str, port: int, reload: bool, viewer_port: int | None = None
+) -> None:
     import tempfile
 
     try:
@@ -129,20 +177,27 @@ def _serve_gcf(target: str, host: str, port: int, reload: bool) -> None:
             f"function = function(load_router({target!r}), 'function')\n"
         )
     app = functions_framework.create_app("function", source, "cloudevent")  # type: ignore[no-untyped-call]
+    router = load_router(target)  # the router the app's source loaded
     if _metrics_on():
-        from ..metrics._http import serve_on_flask
+        from ..adapters.gcf import serve_metrics
 
-        serve_on_flask(app, load_router(target))  # the router the app's source loaded
+        serve_metrics(app, router)
+    viewer = _start_viewer(router, viewer_port, reload)
     click.echo(f"veba: serving {target} (functions-framework) on http://{host}:{port}", err=True)
-    if reload:
-        create_server(app, reload).run(host, port)  # type: ignore[no-untyped-call]
-        return
-    # functions-framework's own server is gunicorn's gthread worker, whose threads (CPUs x 4)
-    # each wait on one connection until its request has arrived: a few slow clients stop it.
-    # waitress runs the same Flask app with requests read whole on its event loop first.
-    from .openfaas_wsgi import serve_wsgi
+    try:
+        if reload:
+            create_server(app, reload).run(host, port)  # type: ignore[no-untyped-call]
+            return
+        # functions-framework's own server is gunicorn's gthread worker, whose threads (CPUs x
+        # 4) each wait on one connection until its request has arrived: a few slow clients stop
+        # it. waitress runs the same Flask app with requests read whole on its event loop first.
+        from .openfaas_wsgi import serve_wsgi
 
-    serve_wsgi(app, host, port, threads=int(os.environ.get("THREADS", (os.cpu_count() or 1) * 4)))
+        threads = int(os.environ.get("THREADS", (os.cpu_count() or 1) * 4))
+        serve_wsgi(app, host, port, threads=threads)
+    finally:
+        if viewer is not None:
+            viewer.close()
 
 
 def _check_auth(scheme: str | None) -> None:
@@ -166,6 +221,26 @@ def _check_auth(scheme: str | None) -> None:
 
 
 _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serve_gcf}
+
+
+def _viewer_port(adapter: str, port: int, viewer_port: int | None) -> int | None:
+    """Where the viewer of ``--adapter openfaas|gcf`` listens (``--viewer-port``, else the
+    function's port + 1, else any free port), checking that uvicorn is installed first."""
+    if adapter == "knative":
+        if viewer_port is not None:
+            raise click.UsageError(
+                "--viewer-port: the knative adapter serves the viewer at /_veba/ of its own "
+                "server (--viewer-port is for --adapter openfaas and gcf)"
+            )
+        return None
+    try:
+        with needs_extra("cli", f"veba serve --viewer --adapter {adapter}"):
+            import uvicorn  # noqa: F401  (the viewer's own server)
+    except MissingExtra as exc:
+        raise click.UsageError(str(exc)) from None
+    if viewer_port is not None:
+        return viewer_port
+    return port + 1 if 0 < port < 65535 else 0
 
 
 @click.command()
@@ -197,8 +272,16 @@ _SERVERS = {"knative": _serve_knative, "openfaas": _serve_openfaas, "gcf": _serv
 @click.option(
     "--viewer",
     is_flag=True,
-    help="Serve the live event viewer at GET /_veba/ of the same server, to loopback "
-    "clients (knative adapter).",
+    help="Serve the live event viewer, to loopback clients: at GET /_veba/ of the same server "
+    "(knative), or on a server of its own at http://127.0.0.1:--viewer-port/ (openfaas, gcf: "
+    "so that open pages hold no waitress worker).",
+)
+@click.option(
+    "--viewer-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="With --viewer and --adapter openfaas or gcf: the viewer's port on 127.0.0.1 "
+    "(default: --port + 1; 0 picks a free one). Needs uvicorn (veba-sdk[cli]).",
 )
 @click.option(
     "--auth",
@@ -217,6 +300,7 @@ def command(
     log_level: str,
     metrics: bool,
     viewer: bool = False,
+    viewer_port: int | None = None,
     auth_scheme: str | None = None,
 ) -> None:
     """Run the handlers of MODULE (its `router`, or ROUTER) as a local HTTP function.
@@ -227,18 +311,20 @@ def command(
       veba serve handler:router --adapter openfaas --port 8081
       veba serve handler --metrics        # and: curl localhost:8080/metrics
       veba serve handler --viewer         # and open http://127.0.0.1:8080/_veba/
+      veba serve handler --adapter openfaas --viewer   # viewer: http://127.0.0.1:8081/
       VEBA_BASIC_USERNAME=u VEBA_BASIC_PASSWORD=p veba serve handler --auth basic
     """
     configure_logging(log_level)
     _check_auth(auth_scheme)
     if metrics:
         os.environ[_METRICS_ENV] = "1"
-    if viewer:
-        if adapter != "knative":
-            raise click.UsageError("--viewer is served by the knative adapter's ASGI server")
+    if viewer_port is not None and not viewer:
+        raise click.UsageError("--viewer-port needs --viewer")
+    own_port = _viewer_port(adapter, port, viewer_port) if viewer else None
+    if viewer and adapter == "knative":
         os.environ[_VIEWER_ENV] = "1"
         click.echo(f"veba: event viewer on http://{host}:{port}/_veba/", err=True)
-    _SERVERS[adapter](target, host, port, reload)
+    _SERVERS[adapter](target, host, port, reload, own_port)
 
 
 command.name = "serve"

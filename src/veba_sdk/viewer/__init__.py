@@ -1,7 +1,8 @@
 """The live event viewer: each event as it arrives, with its handlers' outcomes.
 
-``veba serve --viewer`` puts it on the function's own server at ``GET /_veba/``;
-``veba listen --viewer --viewer-port N`` on a server of its own (``http://127.0.0.1:N/``).
+``veba serve --viewer`` puts it on the function's own server at ``GET /_veba/`` (knative);
+``veba serve --adapter openfaas|gcf --viewer`` (waitress, whose threads open pages would hold)
+and ``veba listen --viewer --viewer-port N`` on a server of its own (``http://127.0.0.1:N/``).
 The page (``index.html``, plain HTML and JavaScript) follows ``/_veba/events``, a
 server-sent events stream, and shows for each event its CloudEvent attributes and
 extensions, its data pretty-printed, which handlers ran (or, for ``veba listen`` without a
