@@ -7,8 +7,11 @@ The hierarchy has one root::
     ├── RouteError            a route that can never match (raised at decoration time)
     ├── ConfigError           an invalid RouterConfig (the message names the field path)
     ├── HandlerError          a handler raised; carries the original exceptions
+    ├── ManifestError         routes a platform's manifests cannot express (veba_sdk.manifests)
     ├── IdempotencyStoreError an idempotency store failed (veba_sdk.idempotency); the router
     │                         fails the delivery for a retry instead of raising it
+    ├── DuplicateInProgress   the same event is being handled by another delivery right now
+    │                         (in DispatchResult.failed, never raised: the delivery is retried)
     └── MissingExtra          an optional dependency is absent (also a ModuleNotFoundError);
                               the message names the extra: pip install 'veba-sdk[vrops]'
 """
@@ -20,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "ConfigError",
+    "DuplicateInProgress",
     "HandlerError",
     "InvalidEvent",
     "MissingExtra",
@@ -59,6 +63,10 @@ class HandlerError(VebaError):
     def __init__(self, message: str, errors: list[BaseException] | None = None) -> None:
         super().__init__(message)
         self.errors = list(errors or [])
+
+
+class DuplicateInProgress(VebaError):
+    """The same event is being handled right now by another delivery; retry later."""
 
 
 class ConfigError(VebaError, ValueError):
