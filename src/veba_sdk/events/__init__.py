@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._dumper import to_dict
 from ._envelope import Envelope, from_cloudevent
 from ._models import EVENT_CLASSES, ancestors, event_class_names, get_class, is_event_class
 from ._models import is_model_name as _is_model_name
@@ -20,6 +19,7 @@ from .http import decode_http, decode_http_batch
 if TYPE_CHECKING:
     from ._classes import *  # noqa: F403  (the 443 event classes and argument types)
     from ._classes import Event, EventEx, ExtendedEvent, ManagedObjectReference
+    from ._dumper import to_dict
     from .horizon import HorizonEvent
     from .type_ids import TypeIdInfo, is_type_id, type_id_info, type_id_names
 
@@ -45,9 +45,11 @@ __all__ = [
     "type_id_names",
 ]
 
-# Loaded on first access: Horizon's model and the type-id catalogue are not on every path.
+# Loaded on first access: Horizon's model, the type-id catalogue and to_dict (the dump side)
+# are not on every path.
 _LAZY = {
     "HorizonEvent": ".horizon",
+    "to_dict": "._dumper",
     "TypeIdInfo": ".type_ids",
     "is_type_id": ".type_ids",
     "type_id_info": ".type_ids",
