@@ -163,7 +163,10 @@ def parse_event(
 
 
 def _parse(
-    payload: Any, name: str | None, content_type: str | None, category: str | None,
+    payload: Any,
+    name: str | None,
+    content_type: str | None,
+    category: str | None,
     max_size: int,
 ) -> Event:
     data, xml = _decode(payload, content_type, max_size)
@@ -185,4 +188,3 @@ def _parse(
         target = wanted if wanted in EVENTS else _nearest_base(wanted, category, data)
     event: Event = structurer_for(target, wanted)(data, wanted)
     return event
-

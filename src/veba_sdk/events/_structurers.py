@@ -127,8 +127,9 @@ def _field_code(i: int, f: Field, odd: str) -> list[str]:
         build = []
         for j, a in enumerate(arg_fields):
             a_var = f"a{j}"
-            tests.append(f"({a_var} := {var}[{a[1]!r}]).__class__ is "
-                         f"{_INLINE_KINDS[a[3]] or 'dict'}")
+            tests.append(
+                f"({a_var} := {var}[{a[1]!r}]).__class__ is {_INLINE_KINDS[a[3]] or 'dict'}"
+            )
             if a[3] == "moref":
                 tests += [
                     f"len({a_var}) == 2",
@@ -178,8 +179,10 @@ def _namespace(fields: tuple[Field, ...], cls: type[Any]) -> dict[str, Any]:
         "_C": frozenset([f[2] for f in fields] + ["_typeName"]),
         "_Pd": frozenset([f[1] for f in fields] + ["_typeName"]).issuperset,
         "_Cd": frozenset([f[2] for f in fields] + ["_typeName"]).issuperset,
-        "_INDEX": {**{f[1]: i for i, f in enumerate(fields)},
-                   **{f[2]: i for i, f in enumerate(fields)}},
+        "_INDEX": {
+            **{f[1]: i for i, f in enumerate(fields)},
+            **{f[2]: i for i, f in enumerate(fields)},
+        },
         "_W": tuple((f[1], f[2]) for f in fields),
     }
     for i, f in enumerate(fields):
@@ -285,7 +288,6 @@ def _event_structurer(name: str) -> Callable[[dict[str, Any], str], Any]:
         "    return o",
     ]
     return _compile("\n".join(lines) + "\n", _namespace(fields, cls), fn)
-
 
 
 def structurer_for(target: str, wanted: str) -> Callable[[dict[str, Any], str], Any]:
