@@ -17,7 +17,7 @@ from flask import Flask, request
 from veba_sdk.adapters import openfaas
 
 #: The python3-http template's ``handler.handle``.
-handle = openfaas.handler(router)
+handle: openfaas.PythonHttpHandle = openfaas.handler(router)
 
 #: The python3-http template's ``index.py``, as in openfaas/python-flask-template.
 flask_app = Flask(__name__)

@@ -11,14 +11,18 @@ import asyncio
 import json
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from veba_sdk import Context, Router
 from veba_sdk._errors import ConfigError
-from veba_sdk.adapters import from_router_config
+from veba_sdk.adapters import from_router_config, knative
 from veba_sdk.config import load_router_config
+
+if TYPE_CHECKING:
+    from veba_sdk.adapters.aws_lambda import LambdaHandler
+    from veba_sdk.adapters.openfaas import PythonHttpHandle
 
 CONFIGS = Path(__file__).parent.parent / "fixtures" / "router-configs"
 EVENT = (
@@ -102,8 +106,6 @@ def test_plain_router_configs_pick_a_working_adapter(name: str) -> None:
     adapter = from_router_config(served.router, path)
 
     if PLAIN[name] == "knative":
-        from veba_sdk.adapters import knative
-
         assert isinstance(adapter, knative.ASGIApp)
         assert config.event_processor.knative is not None
         assert adapter.reply_mode == config.event_processor.knative.encoding
@@ -118,7 +120,8 @@ def test_plain_router_configs_pick_a_working_adapter(name: str) -> None:
             path="/",
             query={},
         )
-        response = adapter(request, SimpleNamespace(hostname="fn-0"))
+        handle = cast("PythonHttpHandle", adapter)  # what the openfaas processor gets
+        response = handle(request, SimpleNamespace(hostname="fn-0"))
         assert response["statusCode"] == 200
         assert json.loads(response["body"])["data"] == {"vm": "test-01"}
     else:
@@ -130,8 +133,9 @@ def test_plain_router_configs_pick_a_working_adapter(name: str) -> None:
             "time": "2020-02-11T21:29:55Z",
             "detail": cloudevent,
         }
-        assert adapter.__name__ == "lambda_handler"
-        assert adapter(event, None) is None  # no broker to reply to: the reply is dropped
+        lambda_handler = cast("LambdaHandler", adapter)  # what aws_event_bridge gets
+        assert lambda_handler.__name__ == "lambda_handler"
+        assert lambda_handler(event, None) is None  # no broker to reply to: the reply is dropped
     assert served.seen == [cloudevent["id"]]
 
 
@@ -148,6 +152,7 @@ def test_structured_encoding_makes_structured_replies() -> None:
     app = from_router_config(
         served.router, text.replace("encoding: binary", "encoding: structured")
     )
+    assert isinstance(app, knative.ASGIApp)
     assert app.reply_mode == "structured"
     status, headers, body = _call_asgi(app, _structured_body())
     assert status == 200
@@ -158,9 +163,12 @@ def test_structured_encoding_makes_structured_replies() -> None:
 def test_a_loaded_config_or_a_mapping_is_accepted() -> None:
     config = load_router_config(CONFIGS / "v0.6.0__event-router-config-openfaas.yaml")
     handle = from_router_config(Router(), config)
+    assert not isinstance(handle, knative.ASGIApp)
     assert handle.__name__ == "handle"
     document = json.loads(json.dumps(_as_mapping(CONFIGS / "v0.6.0__event-router-config-aws.yaml")))
-    assert from_router_config(Router(), document).__name__ == "lambda_handler"
+    lambda_handler = from_router_config(Router(), document)
+    assert not isinstance(lambda_handler, knative.ASGIApp)
+    assert lambda_handler.__name__ == "lambda_handler"
 
 
 def _as_mapping(path: Path) -> Any:

@@ -8,7 +8,7 @@ import base64
 import subprocess
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -137,10 +137,12 @@ def test_from_router_config_hands_auth_to_the_adapter() -> None:
     app = from_router_config(
         router, configs / "dev__event-router-config-vcenter-knative.yaml", auth=check
     )
+    assert isinstance(app, knative.ASGIApp)
     assert app.auth is check
     handle = from_router_config(
         router, configs / "dev__event-router-config-vcenter-openfaas.yaml", auth=check
     )
+    handle = cast("openfaas.PythonHttpHandle", handle)  # what the openfaas processor gets
 
     class Event:
         body = body()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -22,6 +22,10 @@ from veba_sdk.metrics import OTHER, PrometheusMetrics
 from veba_sdk.metrics._labels import EventLabels
 from veba_sdk.metrics._prometheus import resolve_metrics
 from veba_sdk.testing import make_event, to_cloudevent
+
+if TYPE_CHECKING:
+    from veba_sdk.adapters.aws_lambda import LambdaHandler
+    from veba_sdk.adapters.openfaas import PythonHttpHandle
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -223,8 +227,8 @@ def test_metrics_exports_resolve() -> None:
 
 def test_from_router_config_hands_metrics_to_the_adapter() -> None:
     from veba_sdk.adapters import from_router_config
-    from veba_sdk.metrics import EMFMetrics
     from veba_sdk.adapters.knative import ASGIApp
+    from veba_sdk.metrics import EMFMetrics
     from veba_sdk.testing import to_eventbridge
 
     configs = Path(__file__).parents[1] / "fixtures" / "router-configs"
@@ -238,6 +242,7 @@ def test_from_router_config_hands_metrics_to_the_adapter() -> None:
     handle = from_router_config(
         router, configs / "dev__event-router-config-vcenter-openfaas.yaml", metrics=metrics
     )
+    handle = cast("PythonHttpHandle", handle)  # what the openfaas processor gets
 
     class Get:
         method, path, body = "GET", "/metrics", b""
@@ -252,5 +257,6 @@ def test_from_router_config_hands_metrics_to_the_adapter() -> None:
         configs / "dev__event-router-config-vcenter-aws.yaml",
         metrics=EMFMetrics(stream=out),
     )
+    lambda_handler = cast("LambdaHandler", lambda_handler)  # what aws_event_bridge gets
     lambda_handler(to_eventbridge(make_event("VmPoweredOnEvent")), None)
     assert '"EventsReceived":1' in out.getvalue()
