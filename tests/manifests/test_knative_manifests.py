@@ -23,9 +23,9 @@ from veba_sdk.manifests import (
     generate,
     knative_manifests,
 )
-from veba_sdk.manifests._selectors import CATEGORIES
 from veba_sdk.manifests.knative import trigger_names
 from veba_sdk.testing import Producer
+from veba_sdk.wire import CATEGORIES
 
 SPECS = Path(__file__).parents[1] / "specs" / "knative"
 CONFIGS = Path(__file__).parents[1] / "fixtures" / "router-configs"
@@ -297,6 +297,7 @@ def test_bad_delivery_fails_in_one_line(delivery: Delivery, message: str) -> Non
 
 def test_the_webhook_rules_refuse_bad_delivery() -> None:
     trigger = knative_manifests(ROUTERS["exact"](), name="fn", image="img")[1]
+    bad: dict[str, Any]
     for bad in (
         {"retry": -1},
         {"backoffPolicy": "random"},
