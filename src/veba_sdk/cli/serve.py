@@ -11,7 +11,7 @@ same router.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +21,7 @@ from ._load import is_path, load_router
 
 if TYPE_CHECKING:
     from .._router import Router
+    from ..viewer import ViewerServer
 
 __all__ = ["command", "knative_app"]
 
@@ -85,7 +86,7 @@ def _watched(target: str) -> list[str]:
     return list(dict.fromkeys(dirs))
 
 
-def _start_viewer(router: Router, port: int | None, reload: bool) -> Any:
+def _start_viewer(router: Router, port: int | None, reload: bool) -> ViewerServer | None:
     """The viewer of ``router`` on its own server at ``127.0.0.1:port`` (uvicorn in a daemon
     thread), started; ``None`` without ``--viewer`` or in werkzeug's reloader parent (the
     child it runs serves, viewer included)."""

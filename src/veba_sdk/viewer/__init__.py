@@ -24,6 +24,7 @@ From Python::
 
 from __future__ import annotations
 
+import socket
 import threading
 from typing import Any
 
@@ -83,15 +84,29 @@ class ViewerServer:
         """Start serving; returns once the socket listens.
 
         Raises:
-            OSError: the port cannot be bound.
+            OSError: the port cannot be bound (bound here, in the caller's thread, so the
+                error is the bind's own: ``Address already in use``).
         """
+        config = self._server.config
+        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((config.host, config.port))
+        except OSError as exc:
+            sock.close()
+            where = f"{config.host}:{config.port}"
+            reason = exc.strerror or str(exc)
+            raise OSError(f"the event viewer could not listen on {where}: {reason}") from None
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                self._server.run()
-            except BaseException as exc:  # SystemExit from uvicorn when it cannot bind
+                self._server.run(sockets=[sock])
+            except BaseException as exc:  # SystemExit from uvicorn when it cannot serve
                 failure.append(exc)
+            finally:
+                sock.close()
 
         self._thread = threading.Thread(target=run, name="veba-viewer", daemon=True)
         self._thread.start()
