@@ -80,6 +80,7 @@ def test_payload_matches_a_real_router_payload() -> None:
     assert [key for key in ours if key in real] == list(real)
     assert set(ours) - set(real) == {"Tgw", "AuditId"}
     event = parse_event(ours, name="EnteredMaintenanceModeEvent")
+    assert event.host is not None
     assert event.host.name == "esx02"
     assert event.created_time == CREATED
 
