@@ -21,6 +21,9 @@ fi
 command -v chromium >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }  # tests/viewer's browser
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy
+.venv/bin/python -m mypy --strict tests
+# The directories' own conftest.py files share one module name: a run each (pyproject.toml).
+for conftest in tests/*/conftest.py; do .venv/bin/python -m mypy --strict "$conftest"; done
 .venv/bin/python scripts/generate_events.py --check
 .venv/bin/python scripts/generate_event_docs.py --check
 .venv/bin/python scripts/generate_eventex_catalogue.py --check
