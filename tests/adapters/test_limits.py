@@ -20,8 +20,8 @@ from _drive import asgi_request, wsgi_request
 
 from veba_sdk import InvalidEvent, Router
 from veba_sdk.adapters import aws_lambda, gcf, knative, openfaas
-from veba_sdk.wire import DEFAULT_MAX_BATCH
 from veba_sdk.events._envelope import MAX_NAME
+from veba_sdk.wire import DEFAULT_MAX_BATCH
 
 EVENTS = Path(__file__).parent.parent / "fixtures" / "veba-events"
 DATA = json.loads(
