@@ -25,9 +25,18 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+# The usual answer's messages: 204, no headers (RFC 9110 forbids Content-Length there). Servers
+# only read them; the headers are a tuple nobody can change.
+_NO_CONTENT_START: Message = {"type": "http.response.start", "status": 204, "headers": ()}
+_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
+
 
 async def send_response(send: Send, response: Response, *, head: bool = False) -> None:
     """Write ``response`` as the two ASGI messages (no body for ``HEAD``)."""
+    if response.status == 204 and not response.headers:  # the usual answer, ready-made
+        await send(_NO_CONTENT_START)
+        await send(_EMPTY_BODY)
+        return
     await send(
         {
             "type": "http.response.start",
@@ -112,32 +121,38 @@ class ASGIApp(Adapter):
             await send_response(send, response, head=request.method == "HEAD")
 
     async def respond(self, request: Request, receive: Receive) -> Response | None:
-        """The three steps of the pipeline, reading the body from ``receive`` in between."""
+        """The three steps of the pipeline, reading the body from ``receive`` in between.
+
+        With no sender check nothing here waits but the body, so the runner's steps are
+        called directly rather than as coroutines: this runs for every event.
+        """
         runner = self.runner
-        early = await runner.head_async(request)
+        checked = runner.auth is not None
+        early = await runner.head_async(request) if checked else runner.head(request)
         if early is not None:
             return early
-        body = await read_body(receive, runner.max_body)
-        if body is None:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
             return None
+        body: bytes = message.get("body", b"")
+        if message.get("more_body", False):
+            rest = await _read_rest(receive, body, runner.max_body)
+            if rest is None:
+                return None
+            body = rest
         request.body = body
-        return await runner.body_async(request) or await runner.deliver_async(request)
+        refused = await runner.body_async(request) if checked else runner.body(request)
+        return refused or await runner.deliver_async(request)
 
     def __repr__(self) -> str:
         return f"<knative ASGIApp {self.router!r} reply_mode={self.runner.reply_mode!r}>"
 
 
-async def read_body(receive: Receive, max_body: int) -> bytes | None:
-    """The request body from its ASGI messages, stopping once it exceeds ``max_body``
+async def _read_rest(receive: Receive, first: bytes, max_body: int) -> bytes | None:
+    """The rest of a body sent in several messages, stopping once it exceeds ``max_body``
     (``None`` when the client went away)."""
-    message = await receive()
-    if message["type"] != "http.request":
-        return None
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        return body
-    chunks = [body]
-    size = len(body)
+    chunks = [first]
+    size = len(first)
     while size <= max_body:
         message = await receive()
         if message["type"] != "http.request":

@@ -123,7 +123,7 @@ class Request:
         self.content_type = content_type
         self.declared = declared
         self.attributes: dict[str, Any] | None = None
-        self.ce_content_type: Any = None
+        self.ce_content_type: str | None = None
         self.auth_headers = auth_headers
 
     def header(self, name: str) -> str | None:
@@ -185,11 +185,9 @@ def declared_length(value: bytes | str | None) -> int | None:
 
 def is_batch(content_type: bytes | str | None) -> bool:
     """Whether a ``Content-Type`` is ``application/cloudevents-batch+json``."""
-    if not content_type:
+    if not content_type or "batch" not in str(content_type).lower():  # the usual request
         return False
     text = content_type.decode("latin-1") if isinstance(content_type, bytes) else content_type
-    if "batch" not in text:  # the usual request, without splitting it
-        return False
     return text.split(";", 1)[0].strip().lower() == BATCH_MEDIA_TYPE
 
 
@@ -323,6 +321,15 @@ class Runner:
         decoded = self.decode(request)
         if isinstance(decoded, Response):
             return decoded
+        if len(decoded) == 1:  # the usual delivery, without a second coroutine
+            envelope = decoded[0]
+            try:
+                result = await self.router.dispatch_async(
+                    envelope, platform_context=request.platform
+                )
+            except Exception as exc:
+                return dispatch_failure(envelope, exc)
+            return respond((result,), self.reply_mode)
         return await self.answer_async(decoded, request.platform)
 
     def answer(self, envelopes: Sequence[Envelope], platform: Any) -> Response:

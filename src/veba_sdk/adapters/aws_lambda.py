@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from ..metrics import EMFMetrics
     from ._runner import Dispatcher  # a type only: Lambda never loads the HTTP pipeline
 
-__all__ = ["LambdaContext", "LambdaHandler", "handler"]
+__all__ = ["LambdaContext", "LambdaFunction", "LambdaHandler", "handler"]
 
 logger = logging.getLogger("veba_sdk.adapters.aws_lambda")
 
@@ -206,7 +206,7 @@ def _is_fifo(record: Mapping[str, Any]) -> bool:
 
 def handler(
     router: Dispatcher, *, metrics: bool | EMFMetrics = False, auth: Authenticator | None = None
-) -> LambdaHandler:
+) -> LambdaFunction:
     """A Lambda entry point that dispatches VEBA's EventBridge events to ``router``.
 
     Example (``app.py``; set the function's handler to ``app.lambda_handler``)::
@@ -245,13 +245,35 @@ def handler(
         )
     setup_logging()
     if metrics:
-        from ..metrics._emf import EMFMetrics
+        from ..metrics import EMFMetrics  # loaded only when asked for
 
         (EMFMetrics.default() if metrics is True else metrics).observe(router)  # type: ignore[arg-type]
 
-    def dispatch_one(event: Any, context: LambdaContext | None) -> dict[str, Any] | None:
+    return LambdaFunction(router)
+
+
+class LambdaFunction:
+    """``lambda_handler(event, context)``: the Lambda entry point :func:`handler` makes.
+
+    Attributes:
+        router: the router whose handlers serve the events.
+    """
+
+    def __init__(self, router: Dispatcher) -> None:
+        self.router = router
+        self.__name__ = "lambda_handler"  # what the function's handler setting names
+
+    def __call__(self, event: Any, context: LambdaContext | None = None) -> dict[str, Any] | None:
+        """Handle one Lambda invocation (EventBridge event, CloudEvent or SQS batch)."""
+        if _is_sqs_batch(event):
+            return self.dispatch_batch(event["Records"], context)
+        return self.dispatch_one(event, context)
+
+    def dispatch_one(self, event: Any, context: LambdaContext | None) -> dict[str, Any] | None:
+        """One EventBridge event or CloudEvent: raises by the status policy, else the first
+        ``dict`` a handler returned."""
         envelope = decode_event(event)
-        result = router.dispatch(envelope, platform_context=context)
+        result = self.router.dispatch(envelope, platform_context=context)
         if not result.matched:
             logger.debug(
                 "no handler for event %s (id %s)", one_line(envelope.name), one_line(envelope.id)
@@ -262,32 +284,12 @@ def handler(
                 return value
         return None
 
-    def dispatch_batch(records: list[Any], context: LambdaContext | None) -> dict[str, Any]:
+    def dispatch_batch(self, records: list[Any], context: LambdaContext | None) -> dict[str, Any]:
+        """An SQS batch: ``{"batchItemFailures": [...]}`` naming each record to retry."""
         ids = _message_ids(records)
         failures: list[dict[str, str]] = []
         for position, (record, message_id) in enumerate(zip(records, ids, strict=True)):
-            try:
-                body = record.get("body")
-                envelope = decode_event(body if body is not None else "")
-            except InvalidEvent as exc:
-                logger.error(
-                    "SQS message %s is no vCenter event: %s",
-                    one_line(str(message_id)),
-                    one_line(exc.reason),
-                )
-                failed = True
-            else:
-                result = router.dispatch(envelope, platform_context=context)
-                failed = not result.ok
-                if failed:
-                    logger.error(
-                        "SQS message %s: event %s (id %s) failed in %s",
-                        one_line(str(message_id)),
-                        one_line(envelope.name),
-                        one_line(envelope.id),
-                        ", ".join(name for name, _ in result.failed),
-                    )
-            if failed:
+            if self._record_failed(record, message_id, context):
                 if _is_fifo(record):
                     # FIFO order: nothing after a failed message may be acknowledged.
                     failures.extend({"itemIdentifier": i} for i in ids[position:])
@@ -295,11 +297,25 @@ def handler(
                 failures.append({"itemIdentifier": message_id})
         return {"batchItemFailures": failures}
 
-    def lambda_handler(event: Any, context: LambdaContext | None = None) -> dict[str, Any] | None:
-        """Handle one Lambda invocation (EventBridge event, CloudEvent or SQS batch)."""
-        if _is_sqs_batch(event):
-            return dispatch_batch(event["Records"], context)
-        return dispatch_one(event, context)
+    def _record_failed(self, record: Any, message_id: str, context: LambdaContext | None) -> bool:
+        try:
+            body = record.get("body")
+            envelope = decode_event(body if body is not None else "")
+        except InvalidEvent as exc:
+            logger.error(
+                "SQS message %s is no vCenter event: %s", one_line(message_id), one_line(exc.reason)
+            )
+            return True
+        result = self.router.dispatch(envelope, platform_context=context)
+        if not result.ok:
+            logger.error(
+                "SQS message %s: event %s (id %s) failed in %s",
+                one_line(message_id),
+                one_line(envelope.name),
+                one_line(envelope.id),
+                ", ".join(name for name, _ in result.failed),
+            )
+        return not result.ok
 
-    lambda_handler.__qualname__ = "lambda_handler"
-    return lambda_handler
+    def __repr__(self) -> str:
+        return f"<aws_lambda handler {self.router!r}>"

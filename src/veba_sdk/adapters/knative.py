@@ -207,7 +207,7 @@ def new(
     /metrics`` reaches ``handle`` under func-python's HTTP middleware).
     """
     if router is None:
-        from .. import router as default_router  # the package's own: it imports this module
+        from .. import router as default_router  # made on first use, not by every import
 
         router = default_router
     return FuncFunction(

@@ -38,7 +38,7 @@ from ..auth import Authenticator
 from ..logging import one_line
 from ..logging import setup as setup_logging
 from ..wire import DEFAULT_MAX_BODY
-from ._runner import Request, Runner
+from ._runner import Adapter, Request, Runner
 from ._wsgi import environ_headers
 
 if TYPE_CHECKING:
@@ -46,8 +46,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_BODY",
+    "ClassicHandler",
     "OpenFaaSContext",
     "OpenFaaSEvent",
+    "OpenFaaSHandler",
     "classic_handler",
     "handler",
 ]
@@ -140,7 +142,7 @@ def handler(
     max_body: int = DEFAULT_MAX_BODY,
     auth: Authenticator | None = None,
     metrics: bool | PrometheusMetrics = False,
-) -> PythonHttpHandle:
+) -> OpenFaaSHandler:
     """``handle(event, context)`` for OpenFaaS's python3-http (and python3-http-debian) template.
 
     Args:
@@ -158,14 +160,21 @@ def handler(
         raised (VEBA retries), 204/200 otherwise.
     """
     # No broker reads an OpenFaaS function's answer as an event: structured keeps it one text.
-    runner = Runner(
-        router, max_body=max_body, reply_mode="structured", auth=auth, metrics=metrics
-    )
+    runner = Runner(router, max_body=max_body, reply_mode="structured", auth=auth, metrics=metrics)
     setup_logging()
+    return OpenFaaSHandler(runner)
 
-    def handle(event: OpenFaaSEvent, context: Any = None) -> dict[str, Any]:
+
+class OpenFaaSHandler(Adapter):
+    """The python3-http template's ``handle(event, context)`` (see :func:`handler`)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.__name__ = "handle"  # what the template imports
+
+    def __call__(self, event: OpenFaaSEvent, context: Any = None) -> dict[str, Any]:
         """Handle one OpenFaaS request carrying a VEBA CloudEvent."""
-        response = runner.serve(
+        response = self.runner.serve(
             _request(
                 str(getattr(event, "method", "POST") or "POST"),
                 str(getattr(event, "path", "/") or "/"),
@@ -181,8 +190,8 @@ def handler(
             "headers": dict(response.headers),
         }
 
-    handle.__qualname__ = handle.__name__ = "handle"
-    return handle
+    def __repr__(self) -> str:
+        return f"<openfaas handle {self.router!r}>"
 
 
 def _classic_headers(environ: Mapping[str, str]) -> dict[str, str]:
@@ -202,7 +211,7 @@ def classic_handler(
     max_body: int = DEFAULT_MAX_BODY,
     environ: Mapping[str, str] | None = None,
     auth: Authenticator | None = None,
-) -> ClassicHandle:
+) -> ClassicHandler:
     """``handle(req: str) -> str`` for OpenFaaS's classic watchdog templates (``python3``).
 
     The classic watchdog can only answer 200 (``handle`` returned) or 500 (it raised), and
@@ -221,15 +230,26 @@ def classic_handler(
         auth: as for :func:`handler`; a refused request raises nothing and returns
             ``"401 <reason>"`` (the watchdog's 200: a retry would be refused again).
     """
-    runner = Runner(router, max_body=max_body, reply_mode="structured", auth=auth)
+    return ClassicHandler(
+        Runner(router, max_body=max_body, reply_mode="structured", auth=auth), environ
+    )
 
-    def handle(req: str) -> str:
+
+class ClassicHandler(Adapter):
+    """The classic watchdog's ``handle(req) -> str`` (see :func:`classic_handler`)."""
+
+    def __init__(self, runner: Runner, environ: Mapping[str, str] | None = None) -> None:
+        self.runner = runner
+        self.environ = environ
+        self.__name__ = "handle"  # what the template imports
+
+    def __call__(self, req: str) -> str:
         """Handle one classic-watchdog request carrying a VEBA CloudEvent."""
-        env = os.environ if environ is None else environ
+        env = os.environ if self.environ is None else self.environ
         headers = _classic_headers(env)
-        if runner.auth is not None:  # the check sees every header, Authorization included
+        if self.runner.auth is not None:  # the check sees every header, Authorization included
             headers = {**environ_headers(env, prefix="Http_"), **headers}
-        response = runner.serve(
+        response = self.runner.serve(
             _request(
                 env.get("Http_Method", "POST") or "POST",
                 env.get("Http_Path", "/") or "/",
@@ -246,5 +266,5 @@ def classic_handler(
             return f"{response.status} {text}"
         return text
 
-    handle.__qualname__ = handle.__name__ = "handle"
-    return handle
+    def __repr__(self) -> str:
+        return f"<openfaas classic handle {self.router!r}>"
