@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ._context import Context, Reply
     from ._errors import (
         ConfigError,
+        DuplicateInProgress,
         HandlerError,
         InvalidEvent,
         MissingExtra,
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
         VebaError,
     )
     from ._idempotency import IdempotencyStore, InMemoryIdempotencyStore, Outcome
-    from ._router import DispatchResult, DuplicateInProgress, H, Pattern, Predicate, Route, Router
+    from ._result import DispatchResult
+    from ._router import Router
+    from ._routes import H, Pattern, Predicate, Route
     from .events import Envelope, decode_http, from_cloudevent, parse_event, to_dict
 
     #: The module-level router that :func:`on` and :func:`default` register on.
@@ -60,9 +63,9 @@ _EXPORTS = {
     "IdempotencyStore": "._idempotency",
     "InMemoryIdempotencyStore": "._idempotency",
     "Outcome": "._idempotency",
-    "DispatchResult": "._router",
-    "DuplicateInProgress": "._router",
-    "Route": "._router",
+    "DispatchResult": "._result",
+    "DuplicateInProgress": "._errors",
+    "Route": "._routes",
     "Router": "._router",
     "Envelope": ".events",
     "decode_http": ".events",

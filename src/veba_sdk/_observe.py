@@ -17,13 +17,16 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._router import DispatchResult, Route, Router
+    from ._result import DispatchResult
+    from ._router import Router
+    from ._routes import Route
     from .events import Envelope
 
-__all__ = ["DispatchObserver", "Watch", "observers_for"]
+__all__ = ["DispatchObserver", "Observers", "Watch", "observers_for"]
 
 logger = logging.getLogger("veba_sdk.observe")
 
@@ -57,58 +60,119 @@ class DispatchObserver:
         """The event is done: ``result`` says what ran, failed, matched or was a duplicate."""
 
 
+class Observers:
+    """A router's observers, and the hooks each of them overrides, found once when the
+    observers change (so an event never calls a hook that does nothing).
+
+    Attributes:
+        observers: the observers, in order.
+        event_started, handler_started, handler_finished, event_finished: ``(index, bound
+            method)`` of each observer overriding that hook.
+        per_handler: some observer overrides a handler hook (else dispatch skips them).
+    """
+
+    __slots__ = (
+        "event_finished",
+        "event_started",
+        "handler_finished",
+        "handler_started",
+        "nothing",
+        "observers",
+        "per_handler",
+    )
+
+    def __init__(self, observers: tuple[DispatchObserver, ...]) -> None:
+        self.observers = observers
+        self.event_started = _overriding(observers, "event_started")
+        self.handler_started = _overriding(observers, "handler_started")
+        self.handler_finished = _overriding(observers, "handler_finished")
+        self.event_finished = _overriding(observers, "event_finished")
+        self.per_handler = bool(self.handler_started or self.handler_finished)
+        #: a ``None`` state for each observer: what a hook not overridden returns
+        self.nothing: tuple[None, ...] = (None,) * len(observers)
+
+
+def _overriding(observers: tuple[DispatchObserver, ...], hook: str) -> tuple[tuple[int, Any], ...]:
+    base = getattr(DispatchObserver, hook)
+    found = []
+    for index, observer in enumerate(observers):
+        method = getattr(observer, hook, None)
+        if method is not None and getattr(method, "__func__", method) is not base:
+            found.append((index, method))
+    return tuple(found)
+
+
 class Watch:
-    """One event's observation by a router's observers (made only when there are some)."""
+    """One event's observation by a router's observers (made only when there are some).
+
+    Every hook is called in a ``try``: an observer's exception is logged and its state is
+    ``None``; the others are still told.
+    """
 
     __slots__ = ("_failed", "_handler_states", "_observers", "_started", "_states")
 
-    def __init__(
-        self,
-        observers: tuple[DispatchObserver, ...],
-        envelope: Envelope,
-        platform_context: Any,
-    ) -> None:
+    def __init__(self, observers: Observers, envelope: Envelope, platform_context: Any) -> None:
         self._observers = observers
-        self._states = [_safe(o.event_started, envelope, platform_context) for o in observers]
-        self._handler_states: list[Any] = []
+        states: Sequence[Any] = observers.nothing
+        if observers.event_started:
+            states = list(states)
+            for index, method in observers.event_started:
+                try:
+                    states[index] = method(envelope, platform_context)
+                except Exception as exc:  # an observer must never fail an event
+                    _ignore(method, exc)
+        self._states = states
+        self._handler_states: Sequence[Any] = states
         self._started = 0.0
         self._failed = 0
 
     def handler_started(self, route: Route, result: DispatchResult) -> None:
         """Note a handler's start (``result`` tells later whether it failed)."""
+        observers = self._observers
+        if observers.handler_started:
+            states = self._states
+            handler_states = list(observers.nothing)
+            for index, method in observers.handler_started:
+                try:
+                    handler_states[index] = method(states[index], route)
+                except Exception as exc:
+                    _ignore(method, exc)
+            self._handler_states = handler_states
+        else:
+            self._handler_states = observers.nothing
         self._failed = len(result.failed)
-        self._handler_states = [
-            _safe(o.handler_started, state, route)
-            for o, state in zip(self._observers, self._states, strict=True)
-        ]
         self._started = time.perf_counter()
 
     def handler_finished(self, route: Route, result: DispatchResult) -> None:
         """Note a handler's end: failed when it added to ``result.failed``."""
         seconds = time.perf_counter() - self._started
-        error = result.failed[-1][1] if len(result.failed) > self._failed else None
-        for observer, state, handler_state in zip(
-            self._observers, self._states, self._handler_states, strict=True
-        ):
-            _safe(observer.handler_finished, state, route, handler_state, error, seconds)
+        failed = result.failed
+        error = failed[-1][1] if len(failed) > self._failed else None
+        states = self._states
+        handler_states = self._handler_states
+        for index, method in self._observers.handler_finished:
+            try:
+                method(states[index], route, handler_states[index], error, seconds)
+            except Exception as exc:
+                _ignore(method, exc)
 
     def finished(self, result: DispatchResult) -> None:
         """Note the event's end."""
-        for observer, state in zip(self._observers, self._states, strict=True):
-            _safe(observer.event_finished, state, result)
+        states = self._states
+        for index, method in self._observers.event_finished:
+            try:
+                method(states[index], result)
+            except Exception as exc:
+                _ignore(method, exc)
 
 
-def _safe(method: Any, *args: Any) -> Any:
-    try:
-        return method(*args)
-    except Exception as exc:  # an observer must never fail an event
-        logger.debug("observer %r failed: %s: %s", method, type(exc).__name__, exc)
-        return None
+def _ignore(method: Any, exc: Exception) -> None:
+    logger.debug("observer %r failed: %s: %s", method, type(exc).__name__, exc)
 
 
-def observers_for(router: Router) -> tuple[DispatchObserver, ...]:
-    """The observers of a router's events: the ones added to it, and the tracing observer
-    when an OpenTelemetry tracer provider is configured."""
+def observers_for(router: Router) -> Observers | None:
+    """The observers of a router's events (``None`` when there are none): the ones added to
+    it, and the tracing observer when an OpenTelemetry tracer provider is configured."""
     added: tuple[DispatchObserver, ...] = tuple(getattr(router, "_added_observers", ()))
     # Only look at OpenTelemetry when something imported it already: it is never imported
     # here, so a function without it pays nothing.
@@ -117,5 +181,5 @@ def observers_for(router: Router) -> tuple[DispatchObserver, ...]:
 
         tracer = tracing_observer()
         if tracer is not None and tracer not in added:
-            return (tracer, *added)
-    return added
+            return Observers((tracer, *added))
+    return Observers(added) if added else None

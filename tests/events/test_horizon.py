@@ -124,9 +124,9 @@ def test_names_from_cloudevent_types() -> None:
     )
     assert horizon_name("com.vmware.horizon..v0") is None
     assert horizon_name("com.vmware.horizon.x.v1") is None
-    from veba_sdk import _router
+    from veba_sdk import _routes
 
-    assert _router.HORIZON_PREFIX == HORIZON_PREFIX
+    assert _routes.HORIZON_NAME_PREFIX == HORIZON_PREFIX
 
 
 @pytest.mark.parametrize("producer", list(PRODUCERS))

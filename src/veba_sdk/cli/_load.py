@@ -155,6 +155,6 @@ def load_router(spec: str) -> Router:
 
 def suggest_event(name: str) -> str:
     """``"; did you mean 'X'?"`` for an unknown event name (empty when nothing is close)."""
-    from .._router import _suggest
+    from .._routes import suggest_name
 
-    return _suggest(name)
+    return suggest_name(name)

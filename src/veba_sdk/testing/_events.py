@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 from xml.sax.saxutils import escape, quoteattr
 
-from .._router import _suggest
+from .._routes import suggest_name
 from ..events._envelope import PRODUCERS
 from ._payloads import (
     base_tree,
@@ -102,7 +102,7 @@ def class_for_name(name: str) -> str:
         return info.kind
     if "." in name:  # an id no catalogued release knows (a newer vCenter's): an EventEx
         return "EventEx"
-    raise KeyError(f"{name!r} is not a vCenter event class{_suggest(name)}")
+    raise KeyError(f"{name!r} is not a vCenter event class{suggest_name(name)}")
 
 
 def make_event(name: str, **overrides: Any) -> Event:
