@@ -20,7 +20,7 @@ the handler runs, so spans the handler makes, its log records' ``trace_id``/``sp
 JSON log format) and its vROps calls (one ``CLIENT`` span per HTTP request of a
 ``VropsClient`` or ``AsyncVropsClient``, with the ``traceparent`` header sent along) belong
 to it. Those spans come from a hook on the vROps clients' own request path
-(:data:`veba_sdk.vrops._call.request_hook`): no other ``httpx`` client is patched or traced.
+(:func:`veba_sdk.vrops.set_request_hook`): no other ``httpx`` client is patched or traced.
 Both carry the OpenTelemetry CloudEvents attributes ``cloudevents.event_id``,
 ``cloudevents.event_source``, ``cloudevents.event_type``, ``cloudevents.event_subject``,
 ``cloudevents.event_spec_version`` and ``faas.trigger`` = ``pubsub``; a handler that raised
@@ -258,9 +258,9 @@ def _hook_vrops() -> None:
         _vrops_hooked = True
     if "opentelemetry.instrumentation.httpx" in sys.modules:
         return
-    from .vrops import _call
+    from .vrops import set_request_hook  # imported already: the hook is set only then
 
-    _call.request_hook = _vrops_request
+    set_request_hook(_vrops_request)
 
 
 def _ignore(response: httpx.Response) -> None:

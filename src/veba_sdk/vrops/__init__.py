@@ -16,6 +16,7 @@ with _needs_extra("vrops", "veba_sdk.vrops"):
 
 from veba_sdk.vrops._async_client import AsyncVropsClient
 from veba_sdk.vrops._auth import VropsTokenAuth
+from veba_sdk.vrops._call import RequestHook, set_request_hook
 from veba_sdk.vrops._client import VropsClient
 from veba_sdk.vrops._errors import AmbiguousResource, VropsAuthError, VropsError, VropsNotFound
 from veba_sdk.vrops._models import (
@@ -42,6 +43,7 @@ __all__ = [
     "NodeStatus",
     "Page",
     "PageInfo",
+    "RequestHook",
     "Resource",
     "ResourceState",
     "RetryPolicy",
@@ -52,5 +54,6 @@ __all__ = [
     "VropsError",
     "VropsNotFound",
     "VropsTokenAuth",
+    "set_request_hook",
     "settings_from_env",
 ]

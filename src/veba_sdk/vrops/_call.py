@@ -32,6 +32,7 @@ __all__ = [
     "RequestHook",
     "log",
     "request_hook",
+    "set_request_hook",
 ]
 
 #: The logger of the vROps client (never given a secret).
@@ -56,6 +57,12 @@ RequestHook = Callable[[httpx.Request], AbstractContextManager[Callable[[httpx.R
 #: :class:`~veba_sdk.vrops.AsyncVropsClient` goes through (token acquisitions on the way are
 #: part of their request's); ``None``, the default, costs one attribute read per request.
 request_hook: RequestHook | None = None
+
+
+def set_request_hook(hook: RequestHook | None) -> None:
+    """Make ``hook`` the one every vROps request goes through (``None`` removes it)."""
+    global request_hook
+    request_hook = hook
 
 
 @attrs.frozen(kw_only=True)
