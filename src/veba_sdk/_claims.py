@@ -10,7 +10,7 @@ from typing import Any
 from ._context import logger
 from ._errors import DuplicateInProgress
 from ._result import DispatchResult
-from ._steps import AWAIT, Failed, Step, outcome
+from ._steps import Failed, Step, outcome
 from .idempotency import IdempotencyStore, idempotency_key
 
 __all__ = ["claim", "claim_steps", "settle", "settle_steps"]
@@ -37,7 +37,7 @@ def claim_steps(
 ) -> Generator[Step, None, str | None]:
     """:func:`claim` with the store's ``begin_async``, as a step to await."""
     key = idempotency_key(result.envelope)
-    yield store.begin_async, (key,), AWAIT
+    yield store.begin_async, (key,), True
     answer = outcome(returned)
     if isinstance(answer, Failed):
         _unclaimed(result, answer.error)
@@ -60,7 +60,7 @@ def settle_steps(
     store: Any, key: str, result: DispatchResult, returned: list[Any]
 ) -> Generator[Step, None, None]:
     """:func:`settle` with the store's ``complete_async`` and ``abandon_async``, as a step."""
-    yield (store.abandon_async if result.failed else store.complete_async), (key,), AWAIT
+    yield (store.abandon_async if result.failed else store.complete_async), (key,), True
     answer = outcome(returned)
     if isinstance(answer, Failed):
         _settle_failed(store, key, result, answer.error)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections.abc import Sequence
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -141,11 +141,11 @@ class Watch:
         else:
             self._handler_states = observers.nothing
         self._failed = len(result.failed)
-        self._started = time.perf_counter()
+        self._started = perf_counter()
 
     def handler_finished(self, route: Route, result: DispatchResult) -> None:
         """Note a handler's end: failed when it added to ``result.failed``."""
-        seconds = time.perf_counter() - self._started
+        seconds = perf_counter() - self._started
         failed = result.failed
         error = failed[-1][1] if len(failed) > self._failed else None
         states = self._states

@@ -20,7 +20,7 @@ from ._errors import DuplicateInProgress, RouteError
 from ._observe import DispatchObserver, Observers, Watch, observers_for
 from ._result import DispatchResult, record_failure, record_value
 from ._routes import H, Pattern, Predicate, Route, both, classify, classify_type, subscribed_names
-from ._steps import AWAIT, BLOCKING, Failed, Step, choose
+from ._steps import Failed, Step, choose
 from ._threads import HandlerThreads, check_count, handler_threads
 from .events import Envelope, from_cloudevent
 from .idempotency import IdempotencyStore, InMemoryIdempotencyStore, idempotency_key
@@ -276,9 +276,9 @@ class Router:
         returned: list[Any] = []
         steps = self._steps(result, platform_context, returned, False)
         try:
-            for call, args, how in steps:
+            for call, args, awaited in steps:
                 try:
-                    value = self._run_coroutine(call(*args)) if how == AWAIT else call(*args)
+                    value = self._run_coroutine(call(*args)) if awaited else call(*args)
                 except Exception as exc:  # the step records it: a handler's fails that handler
                     value = Failed(exc)
                 if value is not None:
@@ -299,11 +299,11 @@ class Router:
         returned: list[Any] = []
         steps = self._steps(result, platform_context, returned, True)
         try:
-            for call, args, how in steps:
+            for call, args, awaited in steps:
                 try:
-                    if how == AWAIT:
+                    if awaited:
                         value = await call(*args)
-                    elif how == BLOCKING and self.sync_handlers_in_thread:
+                    elif self.sync_handlers_in_thread:
                         value = await (self._threads or handler_threads()).run(call, args)
                     else:
                         value = call(*args)
@@ -337,7 +337,8 @@ class Router:
         routes = self._cache.get(key) or self.handlers_for(*key)
         if routes and self._has_filters:
             routes = choose(routes, self._defaults, result)
-        result.matched = bool(routes)
+        if routes:
+            result.matched = True
         store = self.idempotency
         claimed = None
         if routes and store is not None:
@@ -368,7 +369,7 @@ class Router:
             if timed is not None:
                 timed.handler_started(route, result)
             try:
-                yield route.handler, args, AWAIT if route.is_async else BLOCKING
+                yield route.handler, args, route.is_async
                 value = returned.pop() if returned else None  # steps.outcome, inlined
                 if value is not None and value.__class__ is Failed:
                     record_failure(result, route, value.error)  # the others still run

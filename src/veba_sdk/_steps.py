@@ -4,11 +4,11 @@
 ``Router._steps`` (a generator) does everything dispatching an event involves: choosing the
 routes, claiming the event in the idempotency store, telling the observers, recording what each
 handler did, settling the claim. Each call it cannot make itself (a handler, an idempotency
-store's operation) it yields as a :data:`Step`; the two dispatch methods only make those calls:
-``dispatch`` calls them (an async handler on its private event loop), ``dispatch_async`` awaits
-them (a ``def`` handler in a worker thread). A driver hands a call's outcome back by appending
-it to the ``returned`` list the generator was given: the value when it is not ``None``, a
-:class:`Failed` when the call raised.
+store's async operation) it yields as a :data:`Step`, and the two dispatch methods only make
+those calls: ``dispatch`` calls them (an async handler on its private event loop),
+``dispatch_async`` awaits them (a ``def`` handler in a worker thread). A driver hands a call's
+outcome back by appending it to the ``returned`` list the generator was given: the value when it
+is not ``None``, a :class:`Failed` when the call raised.
 """
 
 from __future__ import annotations
@@ -21,15 +21,12 @@ from ._result import DispatchResult, record_failure
 if TYPE_CHECKING:
     from ._routes import Route
 
-__all__ = ["AWAIT", "BLOCKING", "CALL", "Failed", "Step", "choose", "outcome"]
+__all__ = ["Failed", "Step", "choose", "outcome"]
 
-#: How a step's call is made: call it where the driver runs (an idempotency store's sync
-#: operation); a coroutine function to await (``dispatch`` runs it on its own event loop);
-#: a ``def`` handler, which ``dispatch_async`` sends to a worker thread.
-CALL, AWAIT, BLOCKING = 0, 1, 2
-
-#: ``(function, arguments, how to call it)``
-Step = tuple[Callable[..., Any], tuple[Any, ...], int]
+#: ``(function, arguments, is a coroutine function)``: a coroutine function's call is awaited
+#: (``dispatch`` runs it on its own event loop); any other function is a ``def`` handler, which
+#: ``dispatch`` calls and ``dispatch_async`` sends to a worker thread.
+Step = tuple[Callable[..., Any], tuple[Any, ...], bool]
 
 
 class Failed:
