@@ -1,8 +1,5 @@
-"""The :class:`Router`: routes from event names to handlers, and dispatch.
-
-Routes are compiled when registered (:mod:`veba_sdk._routes` says what each pattern selects) and
-the handlers for each event name are chosen once per name and cached, so choosing handlers for
-an event is a dict lookup however many routes exist.
+"""The :class:`Router`: routes from event names to handlers (:mod:`veba_sdk._table`), and
+dispatch.
 
 Dispatching an event is written once, as the generator :meth:`Router._steps`; :meth:`dispatch`
 and :meth:`dispatch_async` only make the calls it yields (:mod:`veba_sdk._steps`).
@@ -11,20 +8,20 @@ and :meth:`dispatch_async` only make the calls it yields (:mod:`veba_sdk._steps`
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Awaitable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._claims import claim, claim_steps, settle, settle_steps
 from ._context import Context, handler_context
-from ._errors import DuplicateInProgress, RouteError
+from ._errors import DuplicateInProgress
 from ._observe import DispatchObserver, Observers, Watch, observers_for
 from ._result import DispatchResult, record_failure, record_value
-from ._routes import H, Pattern, Predicate, Route, both, classify, classify_type, subscribed_names
+from ._routes import Route
 from ._steps import Failed, Step, choose
+from ._table import RouteTable
 from ._threads import HandlerThreads, check_count, handler_threads
 from .events import Envelope, from_cloudevent
 from .idempotency import IdempotencyStore, InMemoryIdempotencyStore, idempotency_key
-from .wire import MAX_NAME
 
 if TYPE_CHECKING:
     import asyncio
@@ -43,7 +40,6 @@ __all__ = [
 # Whether dispatch notes the running handler in handler_context, for log records' correlation
 # fields. Off until a JSON log formatter exists, so dispatch pays nothing for it otherwise.
 _correlate = False
-_MAX_CACHED_NAMES = 4096  # event names come from the wire: bound what we remember
 _UNRESOLVED = Observers(())  # a router's observers before its first event
 
 
@@ -51,7 +47,7 @@ class _ThreadLoop(threading.local):
     loop: asyncio.AbstractEventLoop | None = None
 
 
-class Router:
+class Router(RouteTable):
     """Routes events to handlers: vCenter events by name, class or type id, Horizon events by
     their Horizon type, any CloudEvent by its ``type`` (:meth:`on_type`).
 
@@ -67,6 +63,9 @@ class Router:
             ``$VEBA_HANDLER_THREADS`` threads, 40 when unset. Handlers waiting on I/O for
             50 ms serve at most 20 events/s per thread.
 
+    Registering routes and choosing them (:meth:`on`, :meth:`on_type`, :meth:`default`,
+    :meth:`include`, :meth:`handlers_for`, ...) is :class:`veba_sdk._table.RouteTable`'s.
+
     Raises:
         ValueError: ``handler_threads`` is not a whole number from 1 to 4096.
     """
@@ -78,6 +77,7 @@ class Router:
         sync_handlers_in_thread: bool = True,
         handler_threads: int | None = None,
     ) -> None:
+        super().__init__()
         if idempotency is True:
             idempotency = InMemoryIdempotencyStore()
         # `is` checks: an empty store has len() 0 and would read as false.
@@ -91,117 +91,10 @@ class Router:
             if handler_threads is None
             else HandlerThreads(check_count(handler_threads, "handler_threads"))
         )
-        self._routes: list[Route] = []
-        self._defaults: list[Route] = []
-        self._cache: dict[tuple[str, str, str, str], tuple[Route, ...]] = {}
-        self._has_filters = False  # lets dispatch skip the `where` pass entirely
-        self._typed = False  # a type route exists: the CloudEvent type joins the cache key
-        self._lock = threading.Lock()
         self._thread_loop = _ThreadLoop()
         self._added_observers: list[DispatchObserver] = []
         # Resolved on the first event (observers_for): None when nothing observes dispatch.
         self._observers: Observers | None = _UNRESOLVED
-
-    # -- registration --------------------------------------------------------------------
-
-    def on(
-        self,
-        *patterns: Pattern,
-        where: Predicate | None = None,
-        exact: bool = False,
-        uncatalogued: bool = False,
-    ) -> Callable[[H], H]:
-        """Register the decorated function for events matching any of ``patterns``.
-
-        Decorators stack: ``@router.on("EnteredMaintenanceModeEvent")`` over
-        ``@router.on("ExitMaintenanceModeEvent")`` runs one handler for both.
-
-        Args:
-            patterns: class names or model classes (the class and its subclasses), globs on
-                the event name, EventEx/ExtendedEvent type ids or globs of them.
-            where: a filter on the typed event; the handler runs when it returns true.
-            exact: a class name selects events of exactly that name, not its subclasses
-                (``"VmPoweredOnEvent"`` then misses the ``DrsVmPoweredOnEvent`` of DRS clusters).
-            uncatalogued: accept names no catalogued vCenter release defines (an EventEx id
-                of a newer vCenter, your own ``EventEx`` ids) instead of refusing them.
-
-        Raises:
-            RouteError: a name that is no vCenter class, glob or type id (with suggestions).
-        """
-        if not patterns:
-            raise RouteError("on() needs at least one event name, glob, type id or class")
-        compiled = [classify(p, exact=exact, uncatalogued=uncatalogued) for p in patterns]
-        return self._registrar(compiled, where, typed=False)
-
-    def on_type(self, *patterns: str, where: Predicate | None = None) -> Callable[[H], H]:
-        """Register the decorated function for any CloudEvent whose ``type`` matches.
-
-        For events that are not vCenter's or Horizon's (VEBA's webhook provider forwards any
-        CloudEvent), and for any event by its exact CloudEvent type. The handler gets the raw
-        data as ``event`` (the decoded JSON value, text, bytes or ``None``); ``ctx`` has the
-        attributes::
-
-            @router.on_type("com.example.build.*")
-            def build(event, ctx): ...
-
-        Args:
-            patterns: CloudEvent types or globs of them (case-sensitive).
-            where: a filter on the raw data.
-
-        Raises:
-            RouteError: an empty or non-text pattern.
-        """
-        if not patterns:
-            raise RouteError("on_type() needs at least one CloudEvent type or glob")
-        return self._registrar([classify_type(p) for p in patterns], where, typed=True)
-
-    def _registrar(
-        self, compiled: list[tuple[str, str]], where: Predicate | None, *, typed: bool
-    ) -> Callable[[H], H]:
-        def register(handler: H) -> H:
-            if not callable(handler):
-                raise RouteError(f"{handler!r} is not callable")
-            with self._lock:
-                for pattern, kind in compiled:
-                    self._routes.append(Route(pattern, kind, handler, where, len(self._routes)))
-                self._has_filters = self._has_filters or where is not None
-                self._typed = self._typed or typed
-                self._cache.clear()
-            return handler
-
-        return register
-
-    def default(self, handler: H) -> H:
-        """Register a handler for events no other route selected (any kind of event: check
-        ``ctx.category`` when a default may see Horizon events or other CloudEvents)."""
-        with self._lock:
-            self._defaults.append(Route("*", "default", handler, None, len(self._defaults)))
-            self._cache.clear()
-        return handler
-
-    def include(self, other: Router, *, prefix_where: Predicate | None = None) -> None:
-        """Add every route of ``other`` (e.g. from another module) after this router's own.
-
-        Args:
-            other: the router to copy routes from.
-            prefix_where: an extra filter applied to every included route.
-        """
-        with self._lock:
-            for route in other._routes:
-                where = route.where
-                if prefix_where is not None:
-                    where = both(prefix_where, route.where)
-                self._routes.append(
-                    Route(route.pattern, route.kind, route.handler, where, len(self._routes))
-                )
-                self._has_filters = self._has_filters or where is not None
-            self._typed = self._typed or other._typed
-            for route in other._defaults:
-                self._defaults.append(
-                    Route("*", "default", route.handler, prefix_where, len(self._defaults))
-                )
-                self._has_filters = self._has_filters or prefix_where is not None
-            self._cache.clear()
 
     def add_observer(self, observer: DispatchObserver) -> None:
         """Tell ``observer`` about every event this router dispatches from now on (see
@@ -209,53 +102,6 @@ class Router:
         with self._lock:
             self._added_observers.append(observer)
             self._observers = _UNRESOLVED
-
-    @property
-    def routes(self) -> tuple[Route, ...]:
-        """Every registered route, in registration order (defaults excluded)."""
-        return tuple(self._routes)
-
-    @property
-    def defaults(self) -> tuple[Route, ...]:
-        """The handlers registered with :meth:`default`."""
-        return tuple(self._defaults)
-
-    def subscribed_names(self) -> tuple[list[str], list[str], bool]:
-        """What the routes subscribe to, for manifests.
-
-        Returns:
-            ``(class names, type-id patterns, everything)``: the concrete class names that
-            exact, class and glob routes expand to; EventEx/ExtendedEvent type ids and globs as
-            given; and whether a catch-all (``"*"`` or a default handler) makes filters moot.
-            Horizon and type routes are not in it (:func:`veba_sdk.manifests.selectors_for`
-            adds them, :func:`veba_sdk.manifests.unsubscribed_routes` says where they cannot
-            be subscribed).
-        """
-        return subscribed_names(self._routes, bool(self._defaults))
-
-    # -- matching ------------------------------------------------------------------------
-
-    def handlers_for(
-        self, name: str, category: str = "event", class_name: str = "", ce_type: str = ""
-    ) -> tuple[Route, ...]:
-        """The routes selecting an event, in registration order (defaults if none).
-
-        ``ce_type`` (the CloudEvent ``type``) matters to type routes only. The answer is
-        computed once per ``(name, category, class, type)`` and cached.
-        """
-        key = (name, category, class_name or name, ce_type)
-        routes = self._cache.get(key)
-        if routes is None:
-            routes = tuple(r for r in self._routes if r.matches(name, category, key[2], ce_type))
-            if not routes:
-                routes = tuple(self._defaults)
-            if len(name) > MAX_NAME:  # decoded events never have one; a hand-made one may
-                return routes
-            with self._lock:
-                if len(self._cache) >= _MAX_CACHED_NAMES:
-                    self._cache.clear()
-                self._cache[key] = routes
-        return routes
 
     # -- dispatch ------------------------------------------------------------------------
 
