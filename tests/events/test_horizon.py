@@ -124,9 +124,9 @@ def test_names_from_cloudevent_types() -> None:
     )
     assert horizon_name("com.vmware.horizon..v0") is None
     assert horizon_name("com.vmware.horizon.x.v1") is None
-    from veba_sdk import _routes
+    from veba_sdk import wire  # the router's routes (veba_sdk._routes) take their prefix here
 
-    assert _routes.HORIZON_NAME_PREFIX == HORIZON_PREFIX
+    assert wire.HORIZON_NAME_PREFIX == HORIZON_PREFIX
 
 
 @pytest.mark.parametrize("producer", list(PRODUCERS))
