@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .idempotency._base import IdempotencyStore, Outcome
-from .idempotency._memory import InMemoryIdempotencyStore
+from .idempotency import IdempotencyStore, InMemoryIdempotencyStore, Outcome
 
 __all__ = ["IdempotencyStore", "InMemoryIdempotencyStore", "Outcome"]
