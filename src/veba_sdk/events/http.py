@@ -1,4 +1,6 @@
-"""Our small CloudEvents HTTP-binding decoder: the hot path of every HTTP adapter.
+"""The CloudEvents HTTP binding, both ways: our small decoder (the hot path of every HTTP
+adapter) and the encoders (``events/_encode.py``) that replies, the test kit and ``veba listen``
+send with.
 
 The public home of what HTTP adapters use: :func:`decode_http`, :func:`decode_http_batch`, the
 ASGI pair :func:`read_asgi_headers` / :func:`decode_http_read`, :func:`structured_parts` (one
@@ -32,6 +34,14 @@ from ..wire import (
     STRUCTURED_MEDIA_TYPE,
 )
 from ._codec import loads_json
+from ._encode import (
+    Mode,
+    dumps_json,
+    encode_binary,
+    encode_cloudevent,
+    encode_structured,
+    structured_document,
+)
 from ._envelope import Envelope, build_envelope, check_required
 
 __all__ = [
@@ -39,12 +49,18 @@ __all__ = [
     "DEFAULT_MAX_BODY",
     "BatchTooLarge",
     "Headers",
+    "Mode",
     "decode_http",
     "decode_http_batch",
     "decode_http_read",
+    "dumps_json",
+    "encode_binary",
+    "encode_cloudevent",
+    "encode_structured",
     "loads_json",
     "read_asgi_headers",
     "read_cloudevent",
+    "structured_document",
     "structured_parts",
 ]
 
