@@ -18,7 +18,16 @@ choosing the handlers (cached), calling them, the observer hooks, the result. Ro
 With ``--baseline DIR`` (a directory holding an older ``_router.py`` and ``_observe.py``), the
 same rows run through that router too, interleaved round by round, and the table gives the
 ratio of medians. Those files are loaded as ``veba_sdk._router_baseline`` and
-``veba_sdk._observe_baseline``: they import the rest of the package as it is now.
+``veba_sdk._observe_baseline``: they import the rest of the package as it is now. The router
+before the split (one ``_router.py`` of 922 lines, ``Watch`` calling every hook through
+``_safe``)::
+
+    mkdir -p /tmp/router_baseline
+    git show 402c4db:src/veba_sdk/_router.py > /tmp/router_baseline/_router.py
+    git show 402c4db:src/veba_sdk/_observe.py > /tmp/router_baseline/_observe.py
+
+(then change its two imports of ``events._envelope.MAX_NAME`` and ``events._type_ids`` to
+``wire.MAX_NAME`` and ``events.type_ids``, the names those moved to).
 
 Run: ``python benchmarks/bench_dispatch_overhead.py [--baseline /tmp/router_baseline]``.
 """
