@@ -15,6 +15,7 @@ import click
 import veba_sdk
 
 from .._router import Router
+from .._routes import suggest_name
 
 __all__ = ["import_target", "is_path", "load_router", "suggest_event"]
 
@@ -155,6 +156,4 @@ def load_router(spec: str) -> Router:
 
 def suggest_event(name: str) -> str:
     """``"; did you mean 'X'?"`` for an unknown event name (empty when nothing is close)."""
-    from .._routes import suggest_name
-
     return suggest_name(name)
