@@ -164,7 +164,7 @@ def test_binary_and_structured_encoding() -> None:
     attributes = {**shape("router"), "subject": "Ünïcode 100%"}
     headers, body = encode_binary(attributes, {"Key": 42})
     assert headers["content-type"] == "application/json"
-    assert headers["ce-subject"] == "%C3%9Cn%C3%AFcode 100%25"
+    assert headers["ce-subject"] == "%C3%9Cn%C3%AFcode%20100%25"
     assert json.loads(body) == {"Key": 42}
     headers, body = encode_structured(attributes, {"Key": 42})
     assert headers["content-type"].startswith("application/cloudevents+json")
@@ -209,7 +209,8 @@ def test_checkpoint_round_trip_is_atomic(tmp_path: Path) -> None:
     assert store.load() == saved
     assert [p.name for p in store.path.parent.iterdir()] == [store.path.name]  # no temp files
     document = json.loads(store.path.read_text())
-    assert document["lastEventKeyTimestamp"] == "2022-04-20T15:47:32.365000Z"
+    # wire.format_time: trailing fractional zeros trimmed, as Go's RFC3339Nano writes them.
+    assert document["lastEventKeyTimestamp"] == "2022-04-20T15:47:32.365Z"
     assert set(document) == {
         "vCenter",
         "lastEventUUID",
@@ -233,6 +234,25 @@ def test_checkpoint_reads_the_routers_format(tmp_path: Path) -> None:
     assert loaded.last_event_key == 17208
     assert loaded.last_event_time == dt.datetime(2021, 2, 15, 19, 20, 35, 598999, tzinfo=UTC)
     assert loaded.created == dt.datetime(2021, 2, 15, 19, 20, 36, 332655, tzinfo=UTC)
+
+
+def test_checkpoint_reads_what_earlier_releases_wrote(tmp_path: Path) -> None:
+    """Before wire.format_time, checkpoints kept six fractional digits (``.365000Z``)."""
+    path = tmp_path / "cp-vc01.corp.local.json"
+    path.write_text(
+        '{"vCenter": "vc01.corp.local", "lastEventUUID": "", "lastEventKey": 17208,'
+        ' "lastEventType": "UserLogoutSessionEvent",'
+        ' "lastEventKeyTimestamp": "2022-04-20T15:47:32.365000Z",'
+        ' "createdTimestamp": "2022-04-20T15:47:33Z"}'
+    )
+    store = CheckpointStore(path)
+    loaded = store.load()
+    assert loaded is not None
+    assert loaded.last_event_time == CREATED
+    assert loaded.created == dt.datetime(2022, 4, 20, 15, 47, 33, tzinfo=UTC)
+    store.save(loaded)  # rewritten in the current format, read back unchanged
+    assert store.load() == loaded
+    assert json.loads(path.read_text())["lastEventKeyTimestamp"] == "2022-04-20T15:47:32.365Z"
 
 
 def test_checkpoint_empty_and_corrupt(tmp_path: Path) -> None:
@@ -331,7 +351,7 @@ def test_source_to_router_in_process(vcsim: Vcsim, poster: Poster) -> None:
 
 
 def test_the_source_spells_out_the_same_producers_as_the_events_package() -> None:
-    from veba_sdk.events._envelope import PRODUCERS
     from veba_sdk.source import delivery
+    from veba_sdk.wire import PRODUCERS
 
     assert delivery.PRODUCERS == PRODUCERS

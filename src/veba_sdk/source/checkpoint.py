@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from veba_sdk._errors import VebaError
+from veba_sdk.wire import format_time
 
 __all__ = ["Checkpoint", "CheckpointError", "CheckpointStore", "checkpoint_path"]
 
@@ -49,10 +50,6 @@ def _parse_time(value: Any) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
-def _format_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 @attrs.frozen(kw_only=True)
 class Checkpoint:
     """The last event delivered from one vCenter."""
@@ -71,8 +68,8 @@ class Checkpoint:
             "lastEventUUID": self.last_event_uuid,
             "lastEventKey": self.last_event_key,
             "lastEventType": self.last_event_type,
-            "lastEventKeyTimestamp": _format_time(self.last_event_time),
-            "createdTimestamp": _format_time(self.created),
+            "lastEventKeyTimestamp": format_time(self.last_event_time),
+            "createdTimestamp": format_time(self.created),
         }
 
     @classmethod

@@ -23,16 +23,25 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 from veba_sdk._errors import VebaError
 from veba_sdk.source.stats import ProcessorStats, subject_of
+from veba_sdk.wire import (
+    JSON_MEDIA_TYPE,
+    PRODUCERS,
+    STRUCTURED_MEDIA_TYPE,
+    Producer,
+    percent_encode,
+    router_type,
+    vsphere_type,
+)
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "PRODUCERS",
     "Deliver",
     "DeliveryError",
     "HttpTarget",
@@ -44,10 +53,6 @@ __all__ = [
 ]
 
 Deliver = Callable[[dict[str, Any], "bytes | dict[str, Any]"], None]
-Producer = Literal["router", "vsphere-source"]
-# veba_sdk.events.PRODUCERS, spelled out: this module imports veba_sdk.events only when it
-# dispatches in process, so a source posting to a URL never loads the event models.
-PRODUCERS: tuple[str, ...] = ("router", "vsphere-source")
 
 
 class DeliveryError(VebaError):
@@ -84,10 +89,10 @@ def cloudevent_attributes(
             "specversion": "1.0",
             "id": str(uuid.uuid4()),
             "source": source,
-            "type": f"com.vmware.event.router/{category}",
+            "type": router_type(category),
             "subject": name,
             "time": created,
-            "datacontenttype": "application/json",
+            "datacontenttype": JSON_MEDIA_TYPE,
             "vsphereapiversion": api_version,
         }
     if producer == "vsphere-source":
@@ -95,9 +100,9 @@ def cloudevent_attributes(
             "specversion": "1.0",
             "id": str(key),
             "source": source,
-            "type": f"com.vmware.vsphere.{name}.v0",
+            "type": vsphere_type(name),
             "time": created,
-            "datacontenttype": "application/json",
+            "datacontenttype": JSON_MEDIA_TYPE,
             "eventclass": category,
             "vsphereapiversion": api_version,
         }
@@ -110,19 +115,14 @@ def _json_bytes(data: bytes | Mapping[str, Any]) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _header_value(value: Any) -> str:
-    # CloudEvents HTTP binding 3.1.3.2: percent-encode space..~ only where needed.
-    return quote(str(value), safe=" !#$&'()*+,-./:;<=>?@[]^_`{|}~")
-
-
 def encode_binary(
     attributes: Mapping[str, Any], data: bytes | Mapping[str, Any]
 ) -> tuple[dict[str, str], bytes]:
     """Headers and body of a binary-mode CloudEvents HTTP request."""
-    headers = {"content-type": str(attributes.get("datacontenttype", "application/json"))}
+    headers = {"content-type": str(attributes.get("datacontenttype", JSON_MEDIA_TYPE))}
     for name, value in attributes.items():
         if name != "datacontenttype" and value is not None:
-            headers[f"ce-{name}"] = _header_value(value)
+            headers[f"ce-{name}"] = percent_encode(str(value))
     return headers, _json_bytes(data)
 
 
@@ -133,7 +133,7 @@ def encode_structured(
     document = dict(attributes)
     document["data"] = json.loads(data) if isinstance(data, bytes) else dict(data)
     body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return {"content-type": "application/cloudevents+json; charset=utf-8"}, body
+    return {"content-type": f"{STRUCTURED_MEDIA_TYPE}; charset=utf-8"}, body
 
 
 class HttpTarget:

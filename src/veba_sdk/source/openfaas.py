@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 from veba_sdk.source.delivery import DeliveryError, encode_structured
 from veba_sdk.source.stats import ProcessorStats
+from veba_sdk.wire import TYPE_SUFFIX, VSPHERE_TYPE_PREFIX
 
 if TYPE_CHECKING:
     import httpx
@@ -42,9 +43,6 @@ __all__ = ["OpenFaasTarget", "build_topic_map", "event_topic", "is_retryable_sta
 
 logger = logging.getLogger("veba_sdk.source")
 
-_VSPHERE_PREFIX = "com.vmware.vsphere."
-_VSPHERE_SUFFIX = ".v0"
-
 
 def event_topic(attributes: Mapping[str, Any]) -> str:
     """The OpenFaaS topic of an event: its subject, else the name in a VSphereSource type."""
@@ -52,8 +50,8 @@ def event_topic(attributes: Mapping[str, Any]) -> str:
     if subject:
         return str(subject)
     kind = str(attributes.get("type", ""))
-    if kind.startswith(_VSPHERE_PREFIX) and kind.endswith(_VSPHERE_SUFFIX):
-        return kind[len(_VSPHERE_PREFIX) : -len(_VSPHERE_SUFFIX)]
+    if kind.startswith(VSPHERE_TYPE_PREFIX) and kind.endswith(TYPE_SUFFIX):
+        return kind[len(VSPHERE_TYPE_PREFIX) : -len(TYPE_SUFFIX)]
     return kind
 
 

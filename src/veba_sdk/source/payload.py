@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from veba_sdk._extras import needs_extra
+from veba_sdk.wire import CATEGORY_FOR_CLASS, format_time
 
 with needs_extra("source", "veba_sdk.source"):
     from pyVmomi import VmomiSupport, vim
@@ -28,13 +29,8 @@ _SKIPPED = frozenset({"dynamicType", "dynamicProperty"})
 
 
 def rfc3339(value: dt.datetime) -> str:
-    """RFC 3339 in UTC with ``Z`` and up to 9 fractional digits, trailing zeros trimmed (Go)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += "." + f"{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    """RFC 3339 in UTC with ``Z``, trailing fractional zeros trimmed (Go): the wire's time."""
+    return format_time(value)
 
 
 def event_class_name(event: Any) -> str:
@@ -44,10 +40,9 @@ def event_class_name(event: Any) -> str:
 
 def event_category(event: Any) -> str:
     """``eventex``, ``extendedevent`` or ``event``, as VEBA's producers label events."""
-    if isinstance(event, vim.event.EventEx):
-        return "eventex"
-    if isinstance(event, vim.event.ExtendedEvent):
-        return "extendedevent"
+    for class_name, category in CATEGORY_FOR_CLASS.items():
+        if isinstance(event, getattr(vim.event, class_name)):
+            return category
     return "event"
 
 

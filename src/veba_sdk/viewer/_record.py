@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._observe import DispatchObserver
+from ..wire import TYPE_SUFFIX, VSPHERE_TYPE_PREFIX
 from ._feed import EventFeed
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from ..events import Envelope
 
 __all__ = ["ObservedTarget", "ViewerObserver"]
+
 
 def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:500]
@@ -91,9 +93,8 @@ def _name_of(attributes: Any) -> str:
     if subject:
         return str(subject)
     kind = str(attributes.get("type", ""))
-    prefix = "com.vmware.vsphere."
-    if kind.startswith(prefix) and kind.endswith(".v0"):
-        return kind[len(prefix) : -len(".v0")]
+    if kind.startswith(VSPHERE_TYPE_PREFIX) and kind.endswith(TYPE_SUFFIX):
+        return kind[len(VSPHERE_TYPE_PREFIX) : -len(TYPE_SUFFIX)]
     return kind
 
 
