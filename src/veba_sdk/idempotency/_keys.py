@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..wire import VCENTER_CATEGORIES
+
 if TYPE_CHECKING:
     from ..events import Envelope
 
 __all__ = ["MAX_KEY", "idempotency_key"]
 
 MAX_KEY = 512  # longer idempotency keys are stored as their SHA-256
-_VCENTER = frozenset({"event", "eventex", "extendedevent"})
 
 
 def idempotency_key(envelope: Envelope) -> str:
@@ -38,7 +39,7 @@ def idempotency_key(envelope: Envelope) -> str:
     category = envelope.category
     source = envelope.attributes.get("source")
     key = None
-    if category in _VCENTER:
+    if category in VCENTER_CATEGORIES:
         key = getattr(event, "key", None)
         if key is not None and key != "":
             created = getattr(event, "created_time", None)

@@ -79,7 +79,7 @@ def choose_producer(
             ``vsphere-source`` for a processor only the event router has).
     """
     from ..config import VSphereSource
-    from ..events._envelope import PRODUCERS
+    from ..wire import PRODUCERS
 
     if explicit is not None and explicit not in PRODUCERS:
         raise ManifestError(f"unknown producer {explicit!r}: use {' or '.join(PRODUCERS)}")

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..wire import router_type, vsphere_type
 from ._selectors import (
     CATEGORIES,
     HORIZON_PRODUCERS,
@@ -65,9 +66,6 @@ __all__ = [
 
 DEFAULT_BROKER = "default"
 DEFAULT_NAMESPACE = "vmware-functions"
-ROUTER_TYPE_PREFIX = "com.vmware.event.router/"
-VSPHERE_TYPE_PREFIX = "com.vmware.vsphere."
-VSPHERE_TYPE_SUFFIX = ".v0"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _MAX_NAME = 63
 
@@ -213,7 +211,7 @@ def filter_items(selector: Selector, producer: str) -> list[Item]:
         return _glob_items("type", wanted) if selector.glob else [{"exact": {"type": wanted}}]
     if producer == "router":
         if selector.categories is not None:
-            types = [ROUTER_TYPE_PREFIX + c for c in selector.categories]
+            types = [router_type(c) for c in selector.categories]
             if len(types) == 1:
                 items.append({"exact": {"type": types[0]}})
             else:
@@ -227,7 +225,7 @@ def filter_items(selector: Selector, producer: str) -> list[Item]:
         if selector.name is None and selector.categories == CATEGORIES:
             # Every vCenter event ("*"): the VSphereSource's types, whether or not its version
             # sends ``eventclass``.
-            return _glob_items("type", VSPHERE_TYPE_PREFIX + "*" + VSPHERE_TYPE_SUFFIX)
+            return _glob_items("type", vsphere_type("*"))
         # The type names the class exactly: an exact class name needs no ``eventclass``.
         by_name = selector.name is not None and not selector.glob
         if selector.categories is not None and not (by_name and selector.categories == ("event",)):
@@ -237,7 +235,7 @@ def filter_items(selector: Selector, producer: str) -> list[Item]:
             else:
                 items.append({"any": [{"exact": {"eventclass": c}} for c in classes]})
         if selector.name is not None:
-            wrapped = VSPHERE_TYPE_PREFIX + selector.name + VSPHERE_TYPE_SUFFIX
+            wrapped = vsphere_type(selector.name)
             if selector.glob:
                 items.extend(_glob_items("type", wrapped))
             else:

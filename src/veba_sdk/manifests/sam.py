@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..wire import router_type
 from ._selectors import ManifestError, Selector, selectors_for, subscribable
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ __all__ = [
     "sam_template",
 ]
 
-ROUTER_TYPE_PREFIX = "com.vmware.event.router/"
 #: The bus when no RouterConfig names one: the ``eventBus`` of VEBA's example configs.
 DEFAULT_EVENT_BUS = "default"
 
@@ -87,7 +87,7 @@ def event_pattern(router: Router) -> dict[str, Any]:
         if selector.name is not None:
             branch["detail-type"] = [_name_matcher(selector)]
         if selector.categories is not None:
-            branch["detail"] = {"type": [ROUTER_TYPE_PREFIX + c for c in selector.categories]}
+            branch["detail"] = {"type": [router_type(c) for c in selector.categories]}
         branches.append(branch)
     if types:
         branches.append({"detail": {"type": _sorted_matchers(types)}})

@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from ..wire import VCENTER_CATEGORIES
+
 if TYPE_CHECKING:
     from .._router import Router
     from ..events import Envelope
@@ -22,7 +24,6 @@ __all__ = ["OTHER", "EventLabels"]
 
 #: The label value of every event whose name is in no catalogue and no route.
 OTHER = "other"
-_VCENTER = frozenset({"event", "eventex", "extendedevent"})
 _SPELLED_KINDS = frozenset({"exact", "typeid", "horizon", "type"})
 _MAX_CACHED = 4096
 
@@ -48,9 +49,8 @@ class EventLabels:
         return label
 
     def _known(self, name: str, category: str) -> bool:
-        if category in _VCENTER:
-            from ..events import is_event_class
-            from ..events.type_ids import is_type_id
+        if category in VCENTER_CATEGORIES:
+            from ..events import is_event_class, is_type_id
 
             if is_event_class(name) or is_type_id(name):
                 return True

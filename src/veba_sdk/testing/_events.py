@@ -17,12 +17,25 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from xml.sax.saxutils import escape, quoteattr
 
 from .._routes import suggest_name
-from ..events._envelope import PRODUCERS
+from ..wire import (
+    CATEGORY_FOR_CLASS,
+    HORIZON_NAME_PREFIX,
+    HORIZON_ROUTER_PREFIX,
+    HORIZON_SOURCE_PREFIX,
+    JSON_MEDIA_TYPE,
+    PRODUCERS,
+    STRUCTURED_MEDIA_TYPE,
+    TYPE_SUFFIX,
+    XML_MEDIA_TYPE,
+    format_time,
+    percent_encode,
+    router_type,
+    vsphere_type,
+)
 from ._payloads import (
     base_tree,
     catalogue,
     describe,
-    format_time,
     merge,
     wire,
 )
@@ -50,7 +63,6 @@ __all__ = [
 
 DEFAULT_SOURCE = "https://vcenter.vsphere.local/sdk"
 VSPHERE_API_VERSION = "8.0.3.0"
-_CATEGORY = {"EventEx": "eventex", "ExtendedEvent": "extendedevent"}
 #: Who sends an event: the event router, the VSphereSource, or (Horizon events) the v0.8 Horizon
 #: source.
 Producer = Literal["router", "vsphere-source", "horizon-source"]
@@ -79,7 +91,7 @@ def _category_of(event: Event) -> str:
         chain = ancestors(type(event).__name__)
     except KeyError:
         return "event"
-    for class_name, category in _CATEGORY.items():
+    for class_name, category in CATEGORY_FOR_CLASS.items():
         if class_name in chain:
             return category
     return "event"
@@ -92,8 +104,7 @@ def class_for_name(name: str) -> str:
     Raises:
         KeyError: ``name`` is no class and no type id (with suggestions).
     """
-    from ..events import is_event_class
-    from ..events.type_ids import type_id_info
+    from ..events import is_event_class, type_id_info
 
     if is_event_class(name):
         return name
@@ -147,17 +158,6 @@ def make_event(name: str, **overrides: Any) -> Event:
 
 
 # -- envelopes -----------------------------------------------------------------------------
-
-
-def _percent(value: str) -> str:
-    """Percent-encode a header value as the CloudEvents HTTP binding asks."""
-    out: list[str] = []
-    for char in value:
-        if char in ' "%' or not ("\u0021" <= char <= "\u007e"):
-            out.extend(f"%{b:02X}" for b in char.encode("utf-8"))
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def _xml_value(tag: str, value: Any, kind: str, parts: list[str]) -> None:
@@ -219,7 +219,7 @@ def to_xml(event: Event) -> str:
 
 
 def _is_horizon(event: Any) -> bool:
-    from ..events.horizon import HorizonEvent
+    from ..events import HorizonEvent
 
     return isinstance(event, HorizonEvent)
 
@@ -233,9 +233,9 @@ def _horizon_attributes(event: HorizonEvent, producer: str, source: str) -> dict
         )
     lowered = (event.type or "").lower()
     if producer == "router":
-        ce_type = f"com.vmware.event.router/horizon.{lowered}.v0"
+        ce_type = HORIZON_ROUTER_PREFIX + lowered + TYPE_SUFFIX
     else:
-        ce_type = f"com.vmware.horizon.{lowered}.v0"
+        ce_type = HORIZON_SOURCE_PREFIX + lowered + TYPE_SUFFIX
     attributes = {"specversion": "1.0", "id": str(event.id), "source": source, "type": ce_type}
     if event.time is not None:
         # Both producers keep whole seconds: time.Unix(ms / 1000, 0).
@@ -260,10 +260,10 @@ def make_horizon_event(event_type: str, **overrides: Any) -> HorizonEvent:
     """
     import attrs
 
-    from ..events.horizon import HORIZON_PREFIX, HorizonEvent
+    from ..events import HorizonEvent
 
-    if event_type.startswith(HORIZON_PREFIX):
-        event_type = event_type[len(HORIZON_PREFIX) :]
+    if event_type.startswith(HORIZON_NAME_PREFIX):
+        event_type = event_type[len(HORIZON_NAME_PREFIX) :]
     event_type = event_type.upper()
     now = datetime.now(UTC)
     values: dict[str, Any] = {
@@ -284,7 +284,7 @@ def make_horizon_event(event_type: str, **overrides: Any) -> HorizonEvent:
 
 
 def _attributes(event: Event | HorizonEvent, producer: str, source: str) -> dict[str, str]:
-    from ..events.horizon import HorizonEvent
+    from ..events import HorizonEvent
 
     if isinstance(event, HorizonEvent):
         return _horizon_attributes(event, producer, source)
@@ -298,14 +298,14 @@ def _attributes(event: Event | HorizonEvent, producer: str, source: str) -> dict
         attributes.update(
             id=str(uuid.uuid4()),
             source=source,
-            type=f"com.vmware.event.router/{category}",
+            type=router_type(category),
             subject=name,
         )
     else:
         attributes.update(
             id=str(getattr(event, "key", None) or random.randint(10_000, 99_999_999)),
             source=source,
-            type=f"com.vmware.vsphere.{name}.v0",
+            type=vsphere_type(name),
             eventclass=category,
         )
     attributes["time"] = format_time(created)
@@ -344,22 +344,22 @@ def to_cloudevent(
         raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
     if encoding == "xml" and producer == "router":
         raise ValueError("the event router sends JSON only; XML comes from the VSphereSource")
-    from ..events.horizon import HorizonEvent
+    from ..events import HorizonEvent
 
     if encoding == "xml" and isinstance(event, HorizonEvent):
         raise ValueError("Horizon events are JSON from both producers")
     attributes = _attributes(event, producer, source)
     if encoding == "xml" and not isinstance(event, HorizonEvent):
-        content_type = "application/xml"
+        content_type = XML_MEDIA_TYPE
         data: Any = to_xml(event)
     else:
-        content_type = "application/json"
+        content_type = JSON_MEDIA_TYPE
         data = _data(event)
     if mode == "structured":
         document = dict(attributes, datacontenttype=content_type, data=data)
         body = json.dumps(document, separators=(",", ":")).encode("utf-8")
-        return {"content-type": "application/cloudevents+json"}, body
-    headers = {f"ce-{k}": _percent(v) for k, v in attributes.items()}
+        return {"content-type": STRUCTURED_MEDIA_TYPE}, body
+    headers = {f"ce-{k}": percent_encode(v) for k, v in attributes.items()}
     headers["content-type"] = content_type
     body = data.encode("utf-8") if isinstance(data, str) else json.dumps(data).encode("utf-8")
     return headers, body
@@ -368,7 +368,7 @@ def to_cloudevent(
 def _structured(event: Event | HorizonEvent, source: str) -> dict[str, Any]:
 
     attributes: dict[str, Any] = _attributes(event, "router", source)
-    attributes["datacontenttype"] = "application/json"
+    attributes["datacontenttype"] = JSON_MEDIA_TYPE
     attributes["data"] = _data(event)
     return attributes
 
@@ -417,7 +417,7 @@ def to_openfaas(event: Event | HorizonEvent, *, source: str = DEFAULT_SOURCE) ->
     body = json.dumps(_structured(event, source), separators=(",", ":")).encode("utf-8")
     return {
         "body": body,
-        "headers": {"Content-Type": "application/json", "Content-Length": str(len(body))},
+        "headers": {"Content-Type": JSON_MEDIA_TYPE, "Content-Length": str(len(body))},
         "method": "POST",
         "query": {},
         "path": "/",
@@ -459,7 +459,7 @@ def send(
         if producer != "router" or encoding != "json":
             raise ValueError("VEBA's OpenFaaS processor sends the event router's JSON format only")
         request = to_openfaas(event, source=source)
-        headers: dict[str, str] = {"content-type": "application/json"}
+        headers: dict[str, str] = {"content-type": JSON_MEDIA_TYPE}
         body: bytes = request["body"]
     elif platform == "knative":
         # The command line's strings: to_cloudevent checks them at run time.

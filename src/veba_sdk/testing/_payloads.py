@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..wire import format_time
+
 __all__ = [
     "DEFAULT_TYPE_IDS",
     "DEFAULT_USER",
     "base_tree",
     "catalogue",
     "describe",
-    "format_time",
     "merge",
     "wire",
 ]
@@ -195,7 +196,7 @@ def merge(tree: dict[str, Any], path: list[str], value: Any, known: Mapping[str,
 def describe(tree: Mapping[str, Any], class_name: str) -> str:
     """A FullFormattedMessage in vCenter's manner, from the event's entities."""
     if class_name in DEFAULT_TYPE_IDS:
-        from ..events.type_ids import type_id_info
+        from ..events import type_id_info
 
         type_id = tree.get("event_type_id") or class_name
         info = type_id_info(str(type_id))
@@ -240,13 +241,3 @@ def wire(tree: Any, kind: str) -> Any:
             for k, v in tree.items()
         }
     return tree
-
-
-def format_time(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}".rstrip("0")
-    return text + "Z"
