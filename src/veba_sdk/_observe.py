@@ -122,7 +122,7 @@ class Watch:
                 except Exception as exc:  # an observer must never fail an event
                     _ignore(method, exc)
         self._states = states
-        self._handler_states: Sequence[Any] = states
+        self._handler_states: Sequence[Any] = observers.nothing
         self._started = 0.0
         self._failed = 0
 
@@ -138,8 +138,6 @@ class Watch:
                 except Exception as exc:
                     _ignore(method, exc)
             self._handler_states = handler_states
-        else:
-            self._handler_states = observers.nothing
         self._failed = len(result.failed)
         self._started = perf_counter()
 
