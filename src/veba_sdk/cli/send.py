@@ -77,7 +77,7 @@ def _from_file(path: Path, name: str) -> dict[str, Any]:
     """The fields of the event in a payload file (a vCenter event, or a CloudEvent around one)."""
     from ..config import check_depth
     from ..events import parse_event
-    from ..testing._events import class_for_name
+    from ..testing import class_for_name
 
     try:
         with open(path, "rb") as handle:  # bounded: --file /dev/zero must not fill memory

@@ -3,7 +3,8 @@
 * :func:`make_event` builds a realistic typed event of any of the 443 classes (or an
   EventEx/ExtendedEvent by type id), :func:`make_horizon_event` a Horizon event;
   :func:`to_cloudevent`, :func:`to_eventbridge` and :func:`to_openfaas` wrap it exactly as the
-  event router, the VSphereSource or the Horizon source deliver it; :func:`send` posts it.
+  event router, the VSphereSource or the Horizon source deliver it; :func:`send` posts it;
+  :func:`class_for_name` is the model class a producer's event of a name is.
 * ``FakeVrops`` is a stateful vROps stand-in.
 * :func:`client` delivers events in-process through a platform's own entry (Knative's ASGI
   app, OpenFaaS's ``handle``, the ``lambda_handler``, functions-framework's app) and answers
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         Encoding,
         Mode,
         Producer,
+        class_for_name,
         event_name,
         make_event,
         make_horizon_event,
@@ -54,6 +56,7 @@ __all__ = [
     "Mode",
     "Platform",
     "Producer",
+    "class_for_name",
     "client",
     "event_name",
     "make_event",
