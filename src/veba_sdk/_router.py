@@ -125,12 +125,12 @@ class Router(RouteTable):
             for call, args, awaited in steps:
                 try:
                     value = self._run_coroutine(call(*args)) if awaited else call(*args)
-                except Exception as exc:  # the step records it: a handler's fails that handler
+                except Exception as exc:  # handed back: a failed handler stops no other
                     value = Failed(exc)
                 if value is not None:
                     returned.append(value)
-        except BaseException:
-            steps.close()  # what the step was doing ends now (a handler's observers, its token)
+        except BaseException:  # interrupted: the step's observers and log fields end now
+            steps.close()
             raise
         return result
 
@@ -153,11 +153,11 @@ class Router(RouteTable):
                         value = await (self._threads or handler_threads()).run(call, args)
                     else:
                         value = call(*args)
-                except Exception as exc:  # the step records it: a handler's fails that handler
+                except Exception as exc:  # handed back: a failed handler stops no other
                     value = Failed(exc)
                 if value is not None:
                     returned.append(value)
-        except BaseException:  # cancelled: what the step was doing ends now
+        except BaseException:  # cancelled: the step's observers and log fields end now
             steps.close()
             raise
         return result
