@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..wire import CATEGORY_FOR_CLASS
 from ._selectors import ManifestError, selectors_for, subscribable
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def topics(router: Router, extra: Sequence[str] = ()) -> list[str]:
                 "handler) cannot be subscribed; route the event names instead"
             )
         if selector.name is None or selector.glob:
-            if selector.categories == ("eventex", "extendedevent") and selector.glob:
+            if selector.categories == tuple(CATEGORY_FOR_CLASS.values()) and selector.glob:
                 # The type-id side of a class-name glob: nothing concrete to subscribe.
                 continue
             raise ManifestError(

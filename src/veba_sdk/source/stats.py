@@ -41,6 +41,8 @@ from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from veba_sdk.wire import JSON_MEDIA_TYPE
+
 __all__ = [
     "ProcessorStats",
     "ProviderStats",
@@ -280,7 +282,7 @@ class StatsServer:
                     return
                 if path == "/stats":
                     body = json.dumps(owner.document(), indent=1).encode("utf-8")
-                    self._answer(200, body + b"\n", "application/json; charset=utf-8")
+                    self._answer(200, body + b"\n", f"{JSON_MEDIA_TYPE}; charset=utf-8")
                     return
                 try:
                     text = owner.prometheus()

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..wire import JSON_MEDIA_TYPE
 from ._events import (
     DEFAULT_SOURCE,
     Encoding,
@@ -235,7 +236,7 @@ def _body_bytes(body: Body) -> tuple[bytes, str | None]:
         return body, None
     if isinstance(body, str):
         return body.encode("utf-8"), None
-    return json.dumps(body).encode("utf-8"), "application/json"
+    return json.dumps(body).encode("utf-8"), JSON_MEDIA_TYPE
 
 
 def _with_type(headers: Mapping[str, str] | None, implied: str | None) -> dict[str, str]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import InvalidEvent
+from ..wire import JSON_MEDIA_TYPE
 from ._events import Encoding, Mode, Producer, to_eventbridge, to_openfaas
 from ._function_client import (
     Body,
@@ -191,7 +192,7 @@ class _LambdaClient(FunctionClient):
         if value is None:
             return ClientResponse(204, {}, b"", None)
         data = json.dumps(value, default=str).encode("utf-8")
-        return ClientResponse(200, {"content-type": "application/json"}, data, value)
+        return ClientResponse(200, {"content-type": JSON_MEDIA_TYPE}, data, value)
 
     def post(
         self,
