@@ -16,7 +16,7 @@ from ..auth import Authenticator
 from ..events.http import read_asgi_headers
 from ._gc import DEFAULT_YOUNG_THRESHOLD, YoungThreshold
 from ._runner import Adapter, ReplyMode, Request, Runner
-from .response import Response
+from .response import NO_CONTENT, Response
 
 __all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send", "send_response"]
 
@@ -33,7 +33,7 @@ _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
 
 async def send_response(send: Send, response: Response, *, head: bool = False) -> None:
     """Write ``response`` as the two ASGI messages (no body for ``HEAD``)."""
-    if response.status == 204 and not response.headers:  # the usual answer, ready-made
+    if response is NO_CONTENT:  # the usual answer, ready-made
         await send(_NO_CONTENT_START)
         await send(_EMPTY_BODY)
         return
@@ -104,45 +104,39 @@ class ASGIApp(Adapter):
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         request = Request(scope["method"], path, headers, scope)
         try:  # one pass over the pairs; headers it cannot read are the decoder's to answer
-            attributes, ce_content_type, request.content_type, request.declared = read_asgi_headers(
-                headers
-            )
+            (
+                request.attributes,
+                request.ce_content_type,
+                request.content_type,
+                request.declared,
+            ) = read_asgi_headers(headers)
         except Exception:
             for key, value in headers:  # ASGI header names are lower-case
                 if key == b"content-type":
                     request.content_type = value
                 elif key == b"content-length":
                     request.declared = value
-        else:
-            request.attributes = attributes
-            request.ce_content_type = ce_content_type
-        response = await self.respond(request, receive)
-        if response is not None:  # None: the client went away
-            await send_response(send, response, head=request.method == "HEAD")
-
-    async def respond(self, request: Request, receive: Receive) -> Response | None:
-        """The three steps of the pipeline, reading the body from ``receive`` in between.
-
-        With no sender check nothing here waits but the body, so the runner's steps are
-        called directly rather than as coroutines: this runs for every event.
-        """
+        # The three steps of the pipeline, the body read from ``receive`` between the first
+        # two. With no sender check nothing but the body and the handlers waits, so the
+        # runner's steps are called directly, not as coroutines: this runs for every event.
         runner = self.runner
         checked = runner.auth is not None
-        early = await runner.head_async(request) if checked else runner.head(request)
-        if early is not None:
-            return early
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            return None
-        body: bytes = message.get("body", b"")
-        if message.get("more_body", False):
-            rest = await _read_rest(receive, body, runner.max_body)
-            if rest is None:
-                return None
-            body = rest
-        request.body = body
-        refused = await runner.body_async(request) if checked else runner.body(request)
-        return refused or await runner.deliver_async(request)
+        answer = await runner.head_async(request) if checked else runner.head(request)
+        if answer is None:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            body: bytes = message.get("body", b"")
+            if message.get("more_body", False):
+                rest = await _read_rest(receive, body, runner.max_body)
+                if rest is None:
+                    return
+                body = rest
+            request.body = body
+            answer = await runner.body_async(request) if checked else runner.body(request)
+            if answer is None:
+                answer = await runner.deliver_async(request)
+        await send_response(send, answer, head=request.method == "HEAD")
 
     def __repr__(self) -> str:
         return f"<knative ASGIApp {self.router!r} reply_mode={self.runner.reply_mode!r}>"

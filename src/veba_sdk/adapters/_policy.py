@@ -32,7 +32,7 @@ from .._router import DispatchResult
 from ..events import Envelope
 from ..logging import one_line
 from ._reply import encode_batch, encode_reply, json_answer
-from .response import Response, invalid, plain
+from .response import NO_CONTENT, Response, invalid, plain
 
 __all__ = ["dispatch_failure", "respond", "undecodable"]
 
@@ -93,7 +93,7 @@ def respond(results: Sequence[DispatchResult], reply_mode: str = "binary") -> Re
     if len(results) == 1:  # the usual delivery: one event, handlers ran, nothing to say
         only = results[0]
         if not only.failed and not only.replies and not only.values:
-            return Response(204, [])
+            return NO_CONTENT
     if any(not result.ok for result in results):
         return plain(500, _failure_reason(results))
     replies: list[Reply] = [reply for result in results for reply in result.replies]
@@ -109,4 +109,4 @@ def respond(results: Sequence[DispatchResult], reply_mode: str = "binary") -> Re
     values = [value for result in results for value in result.values if isinstance(value, dict)]
     if values:
         return json_answer(values[0] if len(values) == 1 else values)
-    return Response(204, [])
+    return NO_CONTENT

@@ -90,41 +90,20 @@ class Request:
             made from ``headers``).
     """
 
-    __slots__ = (
-        "attributes",
-        "auth_headers",
-        "body",
-        "ce_content_type",
-        "content_type",
-        "declared",
-        "headers",
-        "method",
-        "path",
-        "platform",
-    )
+    # Made once per request on the hot path: four arguments, the rest class-level defaults
+    # until a transport sets them (cheaper than keyword defaults and slots).
+    body: bytes = b""
+    content_type: bytes | str | None = None
+    declared: bytes | str | None = None
+    attributes: dict[str, Any] | None = None
+    ce_content_type: str | None = None
+    auth_headers: Mapping[str, str] | None = None
 
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        headers: Headers,
-        platform: Any = None,
-        *,
-        body: bytes = b"",
-        content_type: bytes | str | None = None,
-        declared: bytes | str | None = None,
-        auth_headers: Mapping[str, str] | None = None,
-    ) -> None:
+    def __init__(self, method: str, path: str, headers: Headers, platform: Any = None) -> None:
         self.method = method
         self.path = path
         self.headers = headers
         self.platform = platform
-        self.body = body
-        self.content_type = content_type
-        self.declared = declared
-        self.attributes: dict[str, Any] | None = None
-        self.ce_content_type: str | None = None
-        self.auth_headers = auth_headers
 
     def header(self, name: str) -> str | None:
         """One header's value (``name`` lower case), from whichever form the headers have."""
@@ -185,9 +164,11 @@ def declared_length(value: bytes | str | None) -> int | None:
 
 def is_batch(content_type: bytes | str | None) -> bool:
     """Whether a ``Content-Type`` is ``application/cloudevents-batch+json``."""
-    if not content_type or "batch" not in str(content_type).lower():  # the usual request
+    if not content_type:
         return False
     text = content_type.decode("latin-1") if isinstance(content_type, bytes) else content_type
+    if "atch" not in text:  # the usual request, without lower-casing it ("Batch" passes)
+        return False
     return text.split(";", 1)[0].strip().lower() == BATCH_MEDIA_TYPE
 
 
@@ -361,7 +342,11 @@ class Runner:
     # -- helpers -----------------------------------------------------------------------------
 
     def _declared_over(self, request: Request) -> Response | None:
-        declared = declared_length(request.declared)
+        raw = request.declared
+        if raw is None:
+            return None
+        # ASGI's ASCII digits are read without declared_length's decoding.
+        declared = int(raw) if raw.__class__ is bytes and raw.isdigit() else declared_length(raw)
         if declared is not None and declared > self.max_body:
             return too_large(self.max_body)
         return None

@@ -57,15 +57,11 @@ class WSGIApp(Adapter):
         # Every header only where something reads more than the decoder's: a sender check,
         # or a request that is no delivery (GET /metrics reads Accept).
         everything = runner.auth is not None or method != "POST"
-        request = Request(
-            method,
-            str(environ.get("PATH_INFO") or "/"),
-            headers,
-            environ,
-            content_type=headers.get("content-type"),
-            declared=environ.get("CONTENT_LENGTH") or None,
-            auth_headers=environ_headers(environ) if everything else None,
-        )
+        request = Request(method, str(environ.get("PATH_INFO") or "/"), headers, environ)
+        request.content_type = headers.get("content-type")
+        request.declared = environ.get("CONTENT_LENGTH") or None
+        if everything:
+            request.auth_headers = environ_headers(environ)
         stream = environ.get("wsgi.input")
         early = runner.head(request)
         if early is not None:

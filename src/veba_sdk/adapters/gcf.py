@@ -290,6 +290,7 @@ def _auth_before_the_framework(auth: Authenticator) -> bool:
     flask = sys.modules.get("flask")
     if flask is None or not flask.has_app_context():
         return False
+
     def veba_auth() -> Any:
         current = flask.request
         body: bytes | None = None

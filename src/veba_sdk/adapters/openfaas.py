@@ -125,15 +125,11 @@ def _request(
     decoder_headers = headers
     if _structured_whatever_the_type(headers, body):
         decoder_headers = {k: v for k, v in headers.items() if k != "content-type"}
-    return Request(
-        method.upper(),
-        path or "/",
-        decoder_headers,
-        platform,
-        body=body,
-        content_type=headers.get("content-type"),
-        auth_headers=headers,
-    )
+    request = Request(method.upper(), path or "/", decoder_headers, platform)
+    request.body = body
+    request.content_type = headers.get("content-type")
+    request.auth_headers = headers
+    return request
 
 
 def handler(

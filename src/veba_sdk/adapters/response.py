@@ -7,12 +7,12 @@ traceback or an exception's message, which may hold data from the event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 
 from .._errors import InvalidEvent
 
-__all__ = ["Response", "invalid", "plain", "too_large"]
+__all__ = ["NO_CONTENT", "Response", "invalid", "plain", "too_large"]
 
 _MAX_REASON = 300
 
@@ -22,13 +22,13 @@ class Response:
 
     Attributes:
         status: the HTTP status code.
-        headers: ``(name, value)`` pairs; values are ASCII.
+        headers: ``(name, value)`` pairs; values are ASCII (a tuple in shared answers).
         body: the response body.
     """
 
     __slots__ = ("body", "headers", "status")
 
-    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
+    def __init__(self, status: int, headers: Sequence[tuple[str, str]], body: bytes = b"") -> None:
         self.status = status
         self.headers = headers
         self.body = body
@@ -70,6 +70,10 @@ class Response:
 
     def __repr__(self) -> str:
         return f"Response({self.status}, {self.headers!r}, {self.body[:80]!r})"
+
+
+#: 204 with no headers (RFC 9110 forbids Content-Length there): the usual answer, shared.
+NO_CONTENT = Response(204, ())
 
 
 def _one_line(reason: str) -> str:
