@@ -26,13 +26,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from veba_sdk._errors import VebaError
+from veba_sdk.events import http
 from veba_sdk.source.stats import ProcessorStats, subject_of
 from veba_sdk.wire import (
     JSON_MEDIA_TYPE,
     PRODUCERS,
-    STRUCTURED_MEDIA_TYPE,
     Producer,
-    percent_encode,
     router_type,
     vsphere_type,
 )
@@ -109,31 +108,19 @@ def cloudevent_attributes(
     raise ValueError(f"producer must be one of {', '.join(PRODUCERS)}, not {producer!r}")
 
 
-def _json_bytes(data: bytes | Mapping[str, Any]) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
 def encode_binary(
     attributes: Mapping[str, Any], data: bytes | Mapping[str, Any]
 ) -> tuple[dict[str, str], bytes]:
-    """Headers and body of a binary-mode CloudEvents HTTP request."""
-    headers = {"content-type": str(attributes.get("datacontenttype", JSON_MEDIA_TYPE))}
-    for name, value in attributes.items():
-        if name != "datacontenttype" and value is not None:
-            headers[f"ce-{name}"] = percent_encode(str(value))
-    return headers, _json_bytes(data)
+    """Headers and body of a binary-mode CloudEvents HTTP request carrying JSON ``data``
+    (already encoded, or a mapping)."""
+    return http.encode_binary({"datacontenttype": JSON_MEDIA_TYPE, **attributes}, data)
 
 
 def encode_structured(
     attributes: Mapping[str, Any], data: bytes | Mapping[str, Any]
 ) -> tuple[dict[str, str], bytes]:
-    """Headers and body of a structured-mode CloudEvents HTTP request."""
-    document = dict(attributes)
-    document["data"] = json.loads(data) if isinstance(data, bytes) else dict(data)
-    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return {"content-type": f"{STRUCTURED_MEDIA_TYPE}; charset=utf-8"}, body
+    """Headers and body of a structured-mode CloudEvents HTTP request carrying JSON ``data``."""
+    return http.encode_structured(attributes, json.loads(data) if isinstance(data, bytes) else data)
 
 
 class HttpTarget:

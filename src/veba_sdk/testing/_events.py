@@ -17,6 +17,15 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from xml.sax.saxutils import escape, quoteattr
 
 from .._routes import suggest_name
+from ..events import (
+    HorizonEvent,
+    ancestors,
+    is_event_class,
+    parse_event,
+    to_dict,
+    type_id_info,
+)
+from ..events.http import encode_cloudevent
 from ..wire import (
     CATEGORY_FOR_CLASS,
     HORIZON_NAME_PREFIX,
@@ -28,7 +37,6 @@ from ..wire import (
     TYPE_SUFFIX,
     XML_MEDIA_TYPE,
     format_time,
-    percent_encode,
     router_type,
     vsphere_type,
 )
@@ -43,7 +51,7 @@ from ._payloads import (
 if TYPE_CHECKING:
     import httpx
 
-    from ..events import Event, HorizonEvent
+    from ..events import Event
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -85,8 +93,6 @@ def event_name(event: Event) -> str:
 
 
 def _category_of(event: Event) -> str:
-    from ..events import ancestors
-
     try:
         chain = ancestors(type(event).__name__)
     except KeyError:
@@ -104,8 +110,6 @@ def class_for_name(name: str) -> str:
     Raises:
         KeyError: ``name`` is no class and no type id (with suggestions).
     """
-    from ..events import is_event_class, type_id_info
-
     if is_event_class(name):
         return name
     info = type_id_info(name)
@@ -137,8 +141,6 @@ def make_event(name: str, **overrides: Any) -> Event:
         KeyError: ``name`` is no event class (with suggestions).
         TypeError: an override names no field of the class.
     """
-    from ..events import parse_event
-
     _events, _arguments, all_fields = catalogue()
     class_name = class_for_name(name)
     tree = base_tree(class_name)
@@ -209,8 +211,6 @@ def to_xml(event: Event) -> str:
     The inverse of the parser's XML reader: the root element is the class name, MoRefs are
     ``<host type="HostSystem">host-19</host>``, lists repeat their element, nil is left out.
     """
-    from ..events import to_dict
-
     class_name = type(event).__name__
     parts = [f'<{class_name} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">']
     _xml_fields(to_dict(event, style="camel"), class_name, parts)
@@ -219,8 +219,6 @@ def to_xml(event: Event) -> str:
 
 
 def _is_horizon(event: Any) -> bool:
-    from ..events import HorizonEvent
-
     return isinstance(event, HorizonEvent)
 
 
@@ -260,8 +258,6 @@ def make_horizon_event(event_type: str, **overrides: Any) -> HorizonEvent:
     """
     import attrs
 
-    from ..events import HorizonEvent
-
     if event_type.startswith(HORIZON_NAME_PREFIX):
         event_type = event_type[len(HORIZON_NAME_PREFIX) :]
     event_type = event_type.upper()
@@ -284,8 +280,6 @@ def make_horizon_event(event_type: str, **overrides: Any) -> HorizonEvent:
 
 
 def _attributes(event: Event | HorizonEvent, producer: str, source: str) -> dict[str, str]:
-    from ..events import HorizonEvent
-
     if isinstance(event, HorizonEvent):
         return _horizon_attributes(event, producer, source)
     if producer not in PRODUCERS:
@@ -344,8 +338,6 @@ def to_cloudevent(
         raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
     if encoding == "xml" and producer == "router":
         raise ValueError("the event router sends JSON only; XML comes from the VSphereSource")
-    from ..events import HorizonEvent
-
     if encoding == "xml" and isinstance(event, HorizonEvent):
         raise ValueError("Horizon events are JSON from both producers")
     attributes = _attributes(event, producer, source)
@@ -355,13 +347,9 @@ def to_cloudevent(
     else:
         content_type = JSON_MEDIA_TYPE
         data = _data(event)
-    if mode == "structured":
-        document = dict(attributes, datacontenttype=content_type, data=data)
-        body = json.dumps(document, separators=(",", ":")).encode("utf-8")
-        return {"content-type": STRUCTURED_MEDIA_TYPE}, body
-    headers = {f"ce-{k}": percent_encode(v) for k, v in attributes.items()}
-    headers["content-type"] = content_type
-    body = data.encode("utf-8") if isinstance(data, str) else json.dumps(data).encode("utf-8")
+    headers, body = encode_cloudevent(dict(attributes, datacontenttype=content_type), data, mode)
+    if mode == "structured":  # the kit's structured requests name no charset (JSON is UTF-8)
+        headers["content-type"] = STRUCTURED_MEDIA_TYPE
     return headers, body
 
 
@@ -375,8 +363,6 @@ def _structured(event: Event | HorizonEvent, source: str) -> dict[str, Any]:
 
 def _data(event: Any) -> Any:
     """The JSON data a producer sends for the event (Horizon: the AuditEventSummary)."""
-    from ..events import to_dict
-
     if _is_horizon(event):
         return event.to_dict()
     return to_dict(event, style="pascal")
