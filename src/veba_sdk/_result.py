@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._context import Context, Reply
+from ._errors import HandlerError
 
 if TYPE_CHECKING:
     from ._routes import Route
@@ -48,8 +49,6 @@ class DispatchResult:
     def raise_for_failure(self) -> None:
         """Raise :class:`veba_sdk.HandlerError` when a handler failed (Lambda re-raises)."""
         if self.failed:
-            from ._errors import HandlerError
-
             names = ", ".join(name for name, _ in self.failed)
             raise HandlerError(
                 f"{len(self.failed)} handler(s) failed for event {self.envelope.name} "

@@ -36,6 +36,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from ._extras import needs_extra
 from ._observe import DispatchObserver
 
 if TYPE_CHECKING:
@@ -127,7 +128,6 @@ class TracingObserver(DispatchObserver):
     """
 
     def __init__(self, provider: TracerProvider) -> None:
-        from ._extras import needs_extra
 
         with needs_extra("otel", "veba_sdk.tracing.TracingObserver"):
             from opentelemetry import context, trace

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from .._errors import ConfigError
+
 if TYPE_CHECKING:  # the platform modules load only when asked for
     from .._router import Router
     from ..auth import Authenticator
@@ -73,7 +75,6 @@ def from_router_config(
     Raises:
         ConfigError: the config is invalid, or names a processor no adapter serves.
     """
-    from .._errors import ConfigError
     from ..config import RouterConfig, load_router_config
 
     config = (

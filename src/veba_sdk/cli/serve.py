@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .._errors import MissingExtra
+from .._errors import ConfigError, MissingExtra
 from .._extras import needs_extra
 from ._load import is_path, load_router
 
@@ -207,7 +207,6 @@ def _check_auth(scheme: str | None) -> None:
     Every adapter reads it when made; here it is read once first, so a missing variable is
     one usage error instead of a traceback in the server.
     """
-    from .._errors import ConfigError, MissingExtra
     from ..auth import from_env
 
     if scheme is not None:

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import NamedTuple
 
+from .._errors import RouteError
+
 __all__ = [
     "TypeIdInfo",
     "check_type_id_route",
@@ -116,9 +118,7 @@ def _distance(first: str, second: str) -> int:
     for i, a in enumerate(first, 1):
         current = [i] + [0] * len(second)
         for j, b in enumerate(second, 1):
-            current[j] = min(
-                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)
-            )
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
             if i > 1 and j > 1 and a == second[j - 2] and first[i - 2] == b:
                 current[j] = min(current[j], previous2[j - 2] + 1)
         previous2, previous = previous, current
@@ -203,7 +203,6 @@ def check_type_id_route(pattern: str, is_glob: bool) -> None:
     Raises:
         RouteError: ``pattern`` is no catalogued id, or a glob matching none.
     """
-    from .._errors import RouteError
 
     escape = " (an id of a newer vCenter, or your own: on(..., uncatalogued=True))"
     if is_glob:
@@ -219,9 +218,7 @@ def check_type_id_route(pattern: str, is_glob: bool) -> None:
         )
 
 
-def releases_text(
-    releases: Iterable[tuple[str, str]], order: Iterable[str] | None = None
-) -> str:
+def releases_text(releases: Iterable[tuple[str, str]], order: Iterable[str] | None = None) -> str:
     """The releases defining an id, short: ``"vCenter 6.7U3-8.0U3; VMC 1.9-1.20"``.
 
     Runs of consecutive catalogued releases of a product are one range; others are listed.

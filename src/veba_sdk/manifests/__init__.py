@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._extras import needs_extra
 from ._producer import ProducerChoice, choose_producer, source_broker
 from ._selectors import ManifestError, Selector, selectors_for, unsubscribed_routes
 from .gcf import gcf_commands
@@ -76,7 +77,6 @@ TARGETS = {
 
 def dump_yaml(documents: list[Any] | Any) -> str:
     """YAML text of one document or a ``---``-separated stream, keys in a stable order."""
-    from .._extras import needs_extra
 
     with needs_extra("cli", "writing manifests"):
         import yaml

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ..wire import PRODUCERS
 from ._selectors import ManifestError
 
 if TYPE_CHECKING:
@@ -79,7 +80,6 @@ def choose_producer(
             ``vsphere-source`` for a processor only the event router has).
     """
     from ..config import VSphereSource
-    from ..wire import PRODUCERS
 
     if explicit is not None and explicit not in PRODUCERS:
         raise ManifestError(f"unknown producer {explicit!r}: use {' or '.join(PRODUCERS)}")

@@ -36,6 +36,8 @@ from veba_sdk.wire import (
     vsphere_type,
 )
 
+from .._extras import needs_extra
+
 if TYPE_CHECKING:
     import httpx
 
@@ -143,7 +145,6 @@ class HttpTarget:
         client: httpx.Client | None = None,
         processor: str = "knative",
     ) -> None:
-        from .._extras import needs_extra
 
         with needs_extra("source", "veba_sdk.source.HttpTarget"):
             import httpx

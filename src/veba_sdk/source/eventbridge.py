@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from veba_sdk._errors import ConfigError
+from veba_sdk._extras import needs_extra
 from veba_sdk.source.delivery import DeliveryError
 from veba_sdk.source.eventpattern import EventPattern
 from veba_sdk.source.openfaas import event_topic
@@ -332,7 +333,6 @@ class EventBridgeTarget:
 def _make_client(
     region: str, access_key: str | None, secret_key: str | None, endpoint_url: str | None
 ) -> Any:
-    from veba_sdk._extras import needs_extra
 
     with needs_extra("eventbridge", "veba_sdk.source.EventBridgeTarget"):
         import boto3

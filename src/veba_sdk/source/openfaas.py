@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from veba_sdk._extras import needs_extra
 from veba_sdk.source.delivery import DeliveryError, encode_structured
 from veba_sdk.source.stats import ProcessorStats
 from veba_sdk.wire import TYPE_SUFFIX, VSPHERE_TYPE_PREFIX
@@ -112,7 +113,6 @@ class OpenFaasTarget:
         delimiter: str = ",",
         client: httpx.Client | None = None,
     ) -> None:
-        from veba_sdk._extras import needs_extra
 
         with needs_extra("source", "veba_sdk.source.OpenFaasTarget"):
             import httpx

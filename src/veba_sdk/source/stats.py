@@ -41,6 +41,7 @@ from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from veba_sdk._extras import needs_extra
 from veba_sdk.wire import JSON_MEDIA_TYPE
 
 __all__ = [
@@ -229,7 +230,6 @@ class StatsServer:
 
     def prometheus(self) -> bytes:
         """The counters in the Prometheus text exposition format."""
-        from veba_sdk._extras import needs_extra
 
         with needs_extra("source", "veba listen's /metrics"):
             from prometheus_client import CollectorRegistry, generate_latest

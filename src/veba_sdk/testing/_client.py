@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .._extras import needs_extra
 from ._function_client import PLATFORMS, ClientResponse, FunctionClient, LambdaTestContext, Platform
 from ._platform_clients import _GcfClient, _KnativeClient, _LambdaClient, _OpenFaaSClient
 
@@ -88,8 +89,6 @@ def client(
     if router_or_entry is None and not (platform == "gcf" and source is not None):
         raise ValueError("give a router, the platform's entry, or (gcf) source=")
     if platform == "knative":
-        from .._extras import needs_extra
-
         with needs_extra("vrops", "veba_sdk.testing.client(platform='knative')"):
             import httpx  # noqa: F401  # ASGITransport
         if is_router:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 from xml.sax.saxutils import escape, quoteattr
 
+from .._extras import needs_extra
 from .._routes import suggest_name
 from ..events import (
     HorizonEvent,
@@ -436,7 +437,6 @@ def send(
         ValueError: an unknown platform, or options the platform never sends.
         MissingExtra: httpx is not installed (the ``vrops`` extra has it).
     """
-    from .._extras import needs_extra
 
     with needs_extra("vrops", "veba_sdk.testing.send"):
         import httpx

@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import InvalidEvent
+from .._extras import needs_extra
 from ..wire import JSON_MEDIA_TYPE
 from ._events import Encoding, Mode, Producer, to_eventbridge, to_openfaas
 from ._function_client import (
@@ -231,7 +232,6 @@ class _GcfClient(FunctionClient):
     platform = "gcf"
 
     def __init__(self, target: str, source: str | None, function: Callable[..., Any] | None):
-        from .._extras import needs_extra
 
         with needs_extra("gcf", "veba_sdk.testing.client(platform='gcf')"):
             import functions_framework

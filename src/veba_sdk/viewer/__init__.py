@@ -28,6 +28,7 @@ import socket
 import threading
 from typing import Any
 
+from .._extras import needs_extra
 from ._app import PREFIX, ViewerApp, with_viewer
 from ._feed import DEFAULT_BACKLOG, DEFAULT_RING, EventFeed, EventRecord, Subscriber
 from ._record import ObservedTarget, ViewerObserver
@@ -64,7 +65,6 @@ class ViewerServer:
         *,
         allow_remote: bool = False,
     ) -> None:
-        from .._extras import needs_extra
 
         with needs_extra("cli", "veba_sdk.viewer.ViewerServer"):
             import uvicorn
