@@ -80,7 +80,6 @@ print(json.dumps({"import": (imported - start) * 1e3, "first": (first - imported
 """
 
 
-
 def environment(cache: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -96,13 +95,16 @@ def import_ms(modules: list[str], env: dict[str, str]) -> float:
     code = "; ".join(f"import {m}" for m in modules)
     err = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stderr
     total = 0
     for line in err.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _self, cumulative, name = line[len("import time:"):].split("|")
+        _self, cumulative, name = line[len("import time:") :].split("|")
         # A top-level import has one space before its name (each level nests two more).
         if name.strip() in modules and name[1:2] != " ":
             total += int(cumulative)
@@ -158,7 +160,10 @@ def main() -> None:
             for name in names:
                 out = subprocess.run(
                     [sys.executable, "-c", FIRST_USE, name],
-                    env=env, capture_output=True, text=True, check=True,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 ).stdout
                 row = json.loads(out)
                 first_use[name].append(row["ms"])
@@ -169,7 +174,10 @@ def main() -> None:
         for _ in range(args.runs * 3):
             out = subprocess.run(
                 [sys.executable, "-c", FIRST_PARSE, str(FIXTURE)],
-                env=env, capture_output=True, text=True, check=True,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
             parses.append(json.loads(out))
 

@@ -97,8 +97,9 @@ def bench_json(body: bytes, rounds: int, number: int) -> None:
         print("orjson is not installed: the accelerated comparison is skipped")
     results = side_by_side(contenders, rounds, number)
     _codec.select_json(None)
-    report("parse_event(bytes) vs json.loads(bytes), median per call", results,
-           "json.loads (stdlib)")
+    report(
+        "parse_event(bytes) vs json.loads(bytes), median per call", results, "json.loads (stdlib)"
+    )
 
 
 def bench_frozen(body: bytes, rounds: int, number: int) -> None:
@@ -122,8 +123,11 @@ def bench_frozen(body: bytes, rounds: int, number: int) -> None:
         rounds,
         number,
     )
-    report(f"building one event class with {len(names)} fields via __init__", results,
-           "mutable attrs class (attrs.define)")
+    report(
+        f"building one event class with {len(names)} fields via __init__",
+        results,
+        "mutable attrs class (attrs.define)",
+    )
 
 
 def bench_cattrs(body: bytes, rounds: int, number: int) -> None:
@@ -158,8 +162,11 @@ def bench_cattrs(body: bytes, rounds: int, number: int) -> None:
         rounds,
         number,
     )
-    report("structuring an already decoded mapping", results,
-           "generated structuring (parse_event, dict)")
+    report(
+        "structuring an already decoded mapping",
+        results,
+        "generated structuring (parse_event, dict)",
+    )
 
 
 def _snake_payload(d: dict[str, Any]) -> dict[str, Any]:
@@ -186,8 +193,10 @@ def main() -> None:
     # Many short rounds, interleaved: on a shared machine, load then hits every contender alike.
     rounds, number = (21, 200) if args.quick else (201, 500)
     body = FIXTURE.read_bytes()
-    print(f"python {platform.python_version()} on {platform.machine()}, "
-          f"{len(body)}-byte fixture, {rounds} rounds x {number} calls")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, "
+        f"{len(body)}-byte fixture, {rounds} rounds x {number} calls"
+    )
     bench_json(body, rounds, number)
     bench_frozen(body, rounds, number)
     bench_cattrs(body, rounds, number)

@@ -236,7 +236,7 @@ def report(results: list[Result], n: int) -> str:
         '"async x8": 8 events in flight on one client; per-event times then include '
         "queueing.",
         "",
-        "Caveat on \"async x8\": with client and server event loops in one process, events "
+        'Caveat on "async x8": with client and server event loops in one process, events '
         "in flight contend for the GIL and for the server's single loop, so concurrency raises "
         "per-event latency and even wall time; this measures the harness more than the client. "
         "The request counts are exact whatever the mode.",

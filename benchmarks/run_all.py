@@ -65,16 +65,25 @@ def main() -> int:
     _run("benchmarks/bench_dispatch.py", "--write")
     _run("benchmarks/bench_import.py", "--write")
     parse = _run("benchmarks/bench_parse.py", *(["--quick"] if quick else []))
-    write_section("Event parsing: latest run", "## Event parsing: latest run\n\n```\n"
-                  f"{parse.strip()}\n```\n\nThe analysis is in the Event parsing section above.")
+    write_section(
+        "Event parsing: latest run",
+        "## Event parsing: latest run\n\n```\n"
+        f"{parse.strip()}\n```\n\nThe analysis is in the Event parsing section above.",
+    )
     _run("benchmarks/bench_vrops.py", "--events", "200" if quick else "1000", "--write")
-    source = _run("benchmarks/bench_source.py", "--markdown",
-                  "--events", "500" if quick else "5000")
-    write_section("vCenter event source: latest run",
-                  f"## vCenter event source: latest run\n\n{source.strip()}\n")
+    source = _run(
+        "benchmarks/bench_source.py", "--markdown", "--events", "500" if quick else "5000"
+    )
+    write_section(
+        "vCenter event source: latest run",
+        f"## vCenter event source: latest run\n\n{source.strip()}\n",
+    )
     _run("benchmarks/http_load/run.py", "--write", *(["--quick"] if quick else []), missed_ok=True)
-    _run("benchmarks/http_load/gc_sweep.py", "--write",
-         *(["--seconds", "2", "--warmup", "1", "--rounds", "1"] if quick else []))
+    _run(
+        "benchmarks/http_load/gc_sweep.py",
+        "--write",
+        *(["--seconds", "2", "--warmup", "1", "--rounds", "1"] if quick else []),
+    )
     return 0
 
 

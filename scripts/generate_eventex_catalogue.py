@@ -172,9 +172,7 @@ def family(event_id: str) -> str:
     return ".".join(parts[:depth])
 
 
-def render_docs(
-    ids: dict[str, tuple[str, int, int]], counts: list[tuple[str, int, int]]
-) -> str:
+def render_docs(ids: dict[str, tuple[str, int, int]], counts: list[tuple[str, int, int]]) -> str:
     """The event reference's page of type ids."""
     order = [release for release, _title in RELEASES]
     families: dict[str, list[str]] = {}

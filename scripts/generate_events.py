@@ -154,9 +154,13 @@ class Builder:
 
     def row(self, t: Any) -> ClassRow:
         base = t.__bases__[0]
-        parent = wire_name(base) if base not in (self.data_object,) and hasattr(
-            base, "_wsdlName"
-        ) and (issubclass(base, self.event_root) or issubclass(base, self.argument_root)) else None
+        parent = (
+            wire_name(base)
+            if base not in (self.data_object,)
+            and hasattr(base, "_wsdlName")
+            and (issubclass(base, self.event_root) or issubclass(base, self.argument_root))
+            else None
+        )
         fields = []
         for p in t._propList:
             fields.append(
@@ -169,14 +173,16 @@ class Builder:
                     since=human_version(p.version, self.version_map),
                 )
             )
-        return ClassRow(wire_name(t), parent, human_version(t._version, self.version_map),
-                        tuple(fields))
+        return ClassRow(
+            wire_name(t), parent, human_version(t._version, self.version_map), tuple(fields)
+        )
 
     def build(self) -> tuple[list[ClassRow], list[ClassRow], list[str]]:
         events = sorted((self.row(t) for t in self.events), key=lambda r: r.name)
         arguments = sorted((self.row(t) for t in self.argument_types), key=lambda r: r.name)
-        event_arguments = sorted(wire_name(t) for t in self.argument_types
-                                 if issubclass(t, self.argument_root))
+        event_arguments = sorted(
+            wire_name(t) for t in self.argument_types if issubclass(t, self.argument_root)
+        )
         reserved = {"extra", "class_name"}
         for r in events + arguments:
             clash = reserved & {f.name for f in r.fields}
@@ -199,8 +205,9 @@ def render_rows(var: str, rows: Iterable[ClassRow]) -> list[str]:
     return out
 
 
-def render_catalogue(events: list[ClassRow], arguments: list[ClassRow],
-                     event_arguments: list[str]) -> str:
+def render_catalogue(
+    events: list[ClassRow], arguments: list[ClassRow], event_arguments: list[str]
+) -> str:
     lines = [
         HEADER.rstrip("\n"),
         '"""The vSphere event catalogue as data: classes, parents, fields, kinds, versions.',
@@ -289,8 +296,10 @@ def render_classes(events: list[ClassRow], arguments: list[ClassRow]) -> str:
         "import attrs",
         "",
         "__all__ = [",
-        *(f"    {n!r}," for n in sorted([r.name for r in arguments + events]
-                                        + ["ManagedObjectReference"])),
+        *(
+            f"    {n!r},"
+            for n in sorted([r.name for r in arguments + events] + ["ManagedObjectReference"])
+        ),
         "]",
         "",
         "",
@@ -350,8 +359,11 @@ def _dist_version(dist: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the generated files are missing or out of date")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the generated files are missing or out of date",
+    )
     args = parser.parse_args(argv)
     stale = []
     for path, text in generate().items():

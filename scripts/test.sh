@@ -20,6 +20,7 @@ if ! command -v dockerd >/dev/null 2>&1; then  # tests/kits build and run the ki
 fi
 command -v chromium >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }  # tests/viewer's browser
 .venv/bin/python -m ruff check .
+.venv/bin/python -m ruff format --check .
 .venv/bin/python -m mypy
 .venv/bin/python -m mypy --strict tests
 # The directories' own conftest.py files share one module name: a run each (pyproject.toml).

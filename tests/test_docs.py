@@ -45,9 +45,7 @@ def test_event_reference_lists_every_class() -> None:
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
     """``mkdocs build --strict`` passes, into a temporary site directory."""
     pytest.importorskip("mkdocs", reason="mkdocs is in the test extra")
-    mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent)) or shutil.which(
-        "mkdocs"
-    )
+    mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent)) or shutil.which("mkdocs")
     command = [mkdocs] if mkdocs else [sys.executable, "-m", "mkdocs"]
     result = subprocess.run(
         [*command, "build", "--strict", "--site-dir", str(tmp_path / "site")],

@@ -122,8 +122,7 @@ def test_the_veba_command_without_click_says_so_in_one_line() -> None:
     )
     assert done.returncode == 1
     assert done.stderr == (
-        "veba: the veba command needs click, which is not installed: "
-        "pip install 'veba-sdk[cli]'\n"
+        "veba: the veba command needs click, which is not installed: pip install 'veba-sdk[cli]'\n"
     )
 
 
@@ -163,6 +162,7 @@ def test_only_optional_modules_are_translated() -> None:
 def test_every_optional_module_is_an_extra_dependency() -> None:
     """OPTIONAL_MODULES names distributions that the extras really list."""
     import tomllib
+
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     extras = project["project"]["optional-dependencies"]
     listed = {

@@ -29,11 +29,12 @@ def test_every_exported_name_resolves(module: types.ModuleType) -> None:
 def test_package_exports_what_its_modules_define() -> None:
     from veba_sdk import _context, _errors, _idempotency, _router
 
-    public = {
-        name
-        for module in (_context, _errors, _idempotency)
-        for name in module.__all__
-    } | {"Router", "Route", "DispatchResult", "DuplicateInProgress"}
+    public = {name for module in (_context, _errors, _idempotency) for name in module.__all__} | {
+        "Router",
+        "Route",
+        "DispatchResult",
+        "DuplicateInProgress",
+    }
     assert public <= set(veba_sdk.__all__)
     assert {"Envelope", "decode_http", "from_cloudevent", "parse_event", "to_dict"} <= set(
         veba_sdk.__all__

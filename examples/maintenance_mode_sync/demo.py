@@ -44,8 +44,16 @@ def function_server(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "uvicorn", "examples.maintenance_mode_sync.knative_app:app",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "examples.maintenance_mode_sync.knative_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
         ],
         cwd=ROOT,
         env=env,
@@ -75,8 +83,10 @@ def main() -> int:
         fake.add_host(name, moref)
     fake.add_host(HOST, MOREF)
     fake.add_host("esx02.lab.local", "host-22")
-    expected = {"EnteredMaintenanceModeEvent": "MAINTAINED_MANUAL",
-                "ExitMaintenanceModeEvent": "STARTED"}
+    expected = {
+        "EnteredMaintenanceModeEvent": "MAINTAINED_MANUAL",
+        "ExitMaintenanceModeEvent": "STARTED",
+    }
     print("veba-sdk flagship: vCenter maintenance mode mirrored into vROps, all on loopback")
     with fake.serve() as vrops_url:
         env = {
@@ -94,8 +104,9 @@ def main() -> int:
             for producer, mode in SHAPES:
                 for name in ("EnteredMaintenanceModeEvent", "ExitMaintenanceModeEvent"):
                     event = make_event(name, host={"name": HOST, "host": {"value": MOREF}})
-                    headers, body = to_cloudevent(event, producer=producer, mode=mode,
-                                                  source=VCENTER)
+                    headers, body = to_cloudevent(
+                        event, producer=producer, mode=mode, source=VCENTER
+                    )
                     response = client.post(function_url, headers=headers, content=body)
                     print(
                         f"  {producer + ' / ' + mode:26} {name:28} -> HTTP "

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     def default(handler: H) -> H:
         """Register a catch-all handler on the module-level router."""
 
+
 _EXPORTS = {
     "Context": "._context",
     "Reply": "._context",
@@ -84,8 +85,12 @@ def __getattr__(name: str) -> Any:
 
         default_router = globals().get("router") or Router()
         globals()["router"] = default_router
-        value = {"router": default_router, "on": default_router.on,
-                 "on_type": default_router.on_type, "default": default_router.default}[name]
+        value = {
+            "router": default_router,
+            "on": default_router.on,
+            "on_type": default_router.on_type,
+            "default": default_router.default,
+        }[name]
     else:
         raise AttributeError(f"module 'veba_sdk' has no attribute {name!r}")
     globals()[name] = value

@@ -19,9 +19,7 @@ logger = logging.getLogger("veba_sdk")
 
 #: While a handler runs, the event and the handler's name; set by the router only once
 #: correlation is on (:func:`veba_sdk.logging.setup` with JSON, or a ``JsonFormatter`` made).
-handler_context: ContextVar[tuple[Envelope, str] | None] = ContextVar(
-    "veba_handler", default=None
-)
+handler_context: ContextVar[tuple[Envelope, str] | None] = ContextVar("veba_handler", default=None)
 
 
 class EventLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -86,8 +84,9 @@ class Reply:
         try:  # cloudevents 2.x
             from cloudevents.core.v1.event import CloudEvent as V2CloudEvent
 
-            return V2CloudEvent(attributes=self.attributes(id=id or str(uuid.uuid4())),
-                                data=self.data)
+            return V2CloudEvent(
+                attributes=self.attributes(id=id or str(uuid.uuid4())), data=self.data
+            )
         except ImportError:
             from cloudevents.http import CloudEvent
 
@@ -103,9 +102,7 @@ class Reply:
             attributes.update(get_extensions())
         get_data = getattr(event, "get_data", None)
         data = get_data() if callable(get_data) else getattr(event, "data", None)
-        extensions = {
-            str(k): str(v) for k, v in attributes.items() if k not in _CORE_ATTRIBUTES
-        }
+        extensions = {str(k): str(v) for k, v in attributes.items() if k not in _CORE_ATTRIBUTES}
         return cls(
             type=str(attributes.get("type", "")),
             data=data,

@@ -138,8 +138,9 @@ def test_http_adapters_accept_the_sdks_specversions(
     status, body = call(app, binary_headers(version), json.dumps(DATA).encode())
     assert status == 204, body
     status, body = call(
-        app, [("content-type", "application/cloudevents+json")], json.dumps(structured(version))
-        .encode(),
+        app,
+        [("content-type", "application/cloudevents+json")],
+        json.dumps(structured(version)).encode(),
     )
     assert status == 204, body
     assert counting.ran == ["1", "1"]

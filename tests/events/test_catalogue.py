@@ -39,7 +39,10 @@ def test_names_and_ancestors() -> None:
     assert names == tuple(sorted(names))
     assert set(names) == set(EVENTS)
     assert ancestors("DrsVmPoweredOnEvent") == (
-        "DrsVmPoweredOnEvent", "VmPoweredOnEvent", "VmEvent", "Event"
+        "DrsVmPoweredOnEvent",
+        "VmPoweredOnEvent",
+        "VmEvent",
+        "Event",
     )
     assert ancestors("Event") == ("Event",)
     assert is_event_class("HostEvent")

@@ -64,8 +64,9 @@ def test_every_vcenter_fixture_round_trips(fixture: str) -> None:
 
 def test_entered_maintenance_mode() -> None:
     ev = parse_event(
-        (VEBA_EVENTS / "EnteredMaintenanceModeEvent__data-only__kn-pcli-hostmaint-alarms.json")
-        .read_bytes(),
+        (
+            VEBA_EVENTS / "EnteredMaintenanceModeEvent__data-only__kn-pcli-hostmaint-alarms.json"
+        ).read_bytes(),
         name="EnteredMaintenanceModeEvent",
     )
     assert ev.key == 910093
@@ -96,14 +97,33 @@ def test_exit_maintenance_mode() -> None:
 @pytest.mark.parametrize(
     ("fixture", "key", "host", "source_value", "old", "new", "created"),
     [
-        ("AlarmStatusChangedEvent__data-only", 952175, None, "group-d1", "gray", "yellow",
-         utc(2022, 4, 27, 14, 14, 13, 89999)),
-        ("AlarmStatusChangedEvent__v0.7-router", 15158, "host-27", "domain-c7", "green", "red",
-         utc(2021, 11, 5, 13, 2, 32, 966000)),
+        (
+            "AlarmStatusChangedEvent__data-only",
+            952175,
+            None,
+            "group-d1",
+            "gray",
+            "yellow",
+            utc(2022, 4, 27, 14, 14, 13, 89999),
+        ),
+        (
+            "AlarmStatusChangedEvent__v0.7-router",
+            15158,
+            "host-27",
+            "domain-c7",
+            "green",
+            "red",
+            utc(2021, 11, 5, 13, 2, 32, 966000),
+        ),
     ],
 )
 def test_alarm_status_changed(
-    fixture: str, key: int, host: str | None, source_value: str, old: str, new: str,
+    fixture: str,
+    key: int,
+    host: str | None,
+    source_value: str,
+    old: str,
+    new: str,
     created: datetime,
 ) -> None:
     data, subject = data_of(fixture)
@@ -150,7 +170,10 @@ def test_drs_vm_powered_on(fixture: str) -> None:
         assert ev.created_time == utc(2023, 11, 27, 10, 0, 8, 715999)
     else:
         assert (ev.key, ev.chain_id, ev.vm.name, ev.vm.vm.value) == (
-            992270, 992267, "TestVM", "vm-596"
+            992270,
+            992267,
+            "TestVM",
+            "vm-596",
         )
         assert ev.host is not None
         assert ev.host.host == ManagedObjectReference("HostSystem", "host-34")
@@ -162,8 +185,12 @@ def test_drs_vm_powered_on(fixture: str) -> None:
     [
         ("VmPoweredOffEvent__v0.5-v0.7-router", 7825, "vm-33", utc(2020, 4, 14, 0, 33, 30, 252792)),
         ("VmPoweredOffEvent__v0.7-router", 9902, "vm-56", utc(2020, 2, 11, 21, 28, 23, 677595)),
-        ("VmPoweredOffEvent__v0.8-vspheresource", 9902, "vm-56",
-         utc(2020, 2, 11, 21, 28, 23, 677595)),
+        (
+            "VmPoweredOffEvent__v0.8-vspheresource",
+            9902,
+            "vm-56",
+            utc(2020, 2, 11, 21, 28, 23, 677595),
+        ),
         ("VmPoweredOnEvent__v0.5-v0.7-router", 7441, "vm-33", utc(2020, 4, 13, 23, 46, 9, 387283)),
         ("VmRemovedEvent", 2040013, "vm-10838", utc(2021, 4, 23, 20, 21, 2, 277000)),
     ],
@@ -205,14 +232,25 @@ def test_task_event_keeps_task_info_as_a_mapping() -> None:
 @pytest.mark.parametrize(
     ("fixture", "type_id", "arguments"),
     [
-        ("EventEx_com.vmware.applmgmt.backup.job.failed.event",
-         "com.vmware.applmgmt.backup.job.failed.event",
-         [("_sourcehost_", "vcsa.primp-industries.local")]),
-        ("EventEx_com.vmware.cis.tagging.attach", "com.vmware.cis.tagging.attach",
-         [("Tag", "example-tag"), ("Object", "example-vm"),
-          ("User", "VSPHERE.LOCAL\\Administrator")]),
-        ("EventEx_com.vmware.vc.HA.ClusterFailoverActionCompletedEvent",
-         "com.vmware.vc.HA.ClusterFailoverActionCompletedEvent", None),
+        (
+            "EventEx_com.vmware.applmgmt.backup.job.failed.event",
+            "com.vmware.applmgmt.backup.job.failed.event",
+            [("_sourcehost_", "vcsa.primp-industries.local")],
+        ),
+        (
+            "EventEx_com.vmware.cis.tagging.attach",
+            "com.vmware.cis.tagging.attach",
+            [
+                ("Tag", "example-tag"),
+                ("Object", "example-vm"),
+                ("User", "VSPHERE.LOCAL\\Administrator"),
+            ],
+        ),
+        (
+            "EventEx_com.vmware.vc.HA.ClusterFailoverActionCompletedEvent",
+            "com.vmware.vc.HA.ClusterFailoverActionCompletedEvent",
+            None,
+        ),
     ],
 )
 def test_eventex(fixture: str, type_id: str, arguments: list[tuple[str, str]] | None) -> None:
@@ -229,13 +267,13 @@ def test_eventex(fixture: str, type_id: str, arguments: list[tuple[str, str]] | 
     assert isinstance(ha, EventEx)  # found from the dotted name / EventTypeId alone
     if "HA" in type_id:
         assert (ha.object_id, ha.object_type, ha.object_name) == (
-            "domain-c52", "ClusterComputeResource", "CL1"
+            "domain-c52",
+            "ClusterComputeResource",
+            "CL1",
         )
 
 
-@pytest.mark.parametrize(
-    "fixture", sorted(p.name for p in VEBA_EVENTS.glob("Horizon_*.json"))
-)
+@pytest.mark.parametrize("fixture", sorted(p.name for p in VEBA_EVENTS.glob("Horizon_*.json")))
 def test_horizon_payloads_do_not_crash(fixture: str) -> None:
     """Horizon audit events are not vCenter events: InvalidEvent or a plain Event, no crash."""
     body = (VEBA_EVENTS / fixture).read_bytes()

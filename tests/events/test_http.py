@@ -51,9 +51,9 @@ def _request_for(case: dict[str, Any]) -> tuple[dict[str, str], bytes]:
         body_obj: dict[str, Any] = {**attributes, **{k: str(v) for k, v in extensions.items()}}
         if data is not None:
             body_obj["data"] = json.loads(data)
-        return {
-            "content-type": "application/cloudevents+json; charset=UTF-8"
-        }, json.dumps(body_obj).encode()
+        return {"content-type": "application/cloudevents+json; charset=UTF-8"}, json.dumps(
+            body_obj
+        ).encode()
     headers = {f"ce-{k}": v for k, v in attributes.items() if k != "datacontenttype"}
     headers.update({f"ce-{k}": str(v).strip() for k, v in extensions.items()})
     if "datacontenttype" in attributes:
@@ -167,10 +167,12 @@ def test_three_shapes_give_equal_events() -> None:
 
 
 def test_structured_fixtures_of_both_producers() -> None:
-    v08 = decode_http({"content-type": "application/cloudevents+json"},
-                      (EVENTS / DRS_STRUCTURED_V08).read_bytes())
-    v07 = decode_http({"content-type": "application/cloudevents+json"},
-                      (EVENTS / DRS_STRUCTURED_V07).read_bytes())
+    v08 = decode_http(
+        {"content-type": "application/cloudevents+json"}, (EVENTS / DRS_STRUCTURED_V08).read_bytes()
+    )
+    v07 = decode_http(
+        {"content-type": "application/cloudevents+json"}, (EVENTS / DRS_STRUCTURED_V07).read_bytes()
+    )
     assert v08.name == v07.name == "DrsVmPoweredOnEvent"
     assert v08.producer == "vsphere-source"
     assert v07.producer == "router"
@@ -292,9 +294,7 @@ def test_from_cloudevent_accepts_sdk_events() -> None:
         ({"content-type": "application/json"}, b"x" * ((1 << 20) + 1), "limit"),
     ],
 )
-def test_bad_requests_raise_one_line_invalid_event(
-    headers: Any, body: bytes, reason: str
-) -> None:
+def test_bad_requests_raise_one_line_invalid_event(headers: Any, body: bytes, reason: str) -> None:
     with pytest.raises(InvalidEvent) as info:
         decode_http(headers, body)
     assert reason in str(info.value)

@@ -184,8 +184,9 @@ def test_hostile_or_broken_xml_is_rejected(body: str) -> None:
 
 
 def test_times_offsets_and_odd_values() -> None:
-    ev = parse_event({"CreatedTime": "2022-04-20T17:47:32.1+02:00", "ChainId": 1.0,
-                      "Key": True}, name="Event")
+    ev = parse_event(
+        {"CreatedTime": "2022-04-20T17:47:32.1+02:00", "ChainId": 1.0, "Key": True}, name="Event"
+    )
     assert ev.created_time == datetime(2022, 4, 20, 15, 47, 32, 100000, tzinfo=UTC)
     assert ev.chain_id == 1
     assert ev.key is None
@@ -201,8 +202,13 @@ def test_govmomi_typed_values_are_unwrapped() -> None:
             "_typeName": "EventEx",
             "key": 3,
             "eventTypeId": "esx.problem.x",
-            "arguments": [{"_typeName": "KeyAnyValue", "key": "k",
-                           "value": {"_typeName": "string", "_value": "v"}}],
+            "arguments": [
+                {
+                    "_typeName": "KeyAnyValue",
+                    "key": "k",
+                    "value": {"_typeName": "string", "_value": "v"},
+                }
+            ],
         }
     )
     assert isinstance(ev, EventEx)

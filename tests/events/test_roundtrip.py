@@ -133,8 +133,12 @@ def test_sparse_and_null_forms(name: str) -> None:
     assert {k: out[k] for k in sparse} == sparse
     assert all(v is None for k, v in out.items() if k not in sparse)
     assert parse_event(out, name=name) == ev
-    assert to_dict(ev, style="camel") == {"key": 1, "chainId": 1, "createdTime": TIME,
-                                          "userName": ""}
+    assert to_dict(ev, style="camel") == {
+        "key": 1,
+        "chainId": 1,
+        "createdTime": TIME,
+        "userName": "",
+    }
 
     nulls = object_for(name, camel=False, typed=False, nulls=True)
     ev = parse_event(nulls, name=name)

@@ -29,6 +29,8 @@ from payloads import SHAPES, load_event, load_payload, unwrap  # noqa: E402
 
 from examples.echo.knative_app import app  # noqa: E402
 
+# The fixture names are longer than a line: these two tables keep their own layout.
+# fmt: off
 # Captured vCenter payloads (data only, or the data of a structured CloudEvent) -> class.
 CASES = {
     "AlarmStatusChangedEvent__data-only__kn-pcli-datastore-usage-email": "AlarmStatusChangedEvent",
@@ -65,6 +67,7 @@ STRUCTURED = {
     "VmPoweredOnEvent__v0.5-v0.7-router__structured-ce__of-py-invoke-rest-api-L246":
         ("router", "VmPoweredOnEvent"),
 }
+# fmt: on
 
 ENTITIES = {
     "Datacenter": "datacenter",

@@ -106,15 +106,37 @@ def deliver(
         yield from _in_process_lambda(function_env)
         return
     if platform == "knative":
-        argv = [str(BIN / "uvicorn"), "examples.maintenance_mode_sync.knative_app:app",
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+        argv = [
+            str(BIN / "uvicorn"),
+            "examples.maintenance_mode_sync.knative_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
     elif platform == "openfaas":
-        argv = [sys.executable, str(HERE / "_openfaas_index.py"), str(port),
-                "examples.maintenance_mode_sync.openfaas_handler"]
+        argv = [
+            sys.executable,
+            str(HERE / "_openfaas_index.py"),
+            str(port),
+            "examples.maintenance_mode_sync.openfaas_handler",
+        ]
     else:
-        argv = [str(BIN / "functions-framework"), "--source",
-                str(ROOT / "examples/maintenance_mode_sync/gcf_main.py"), "--target", "handle",
-                "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", str(port)]
+        argv = [
+            str(BIN / "functions-framework"),
+            "--source",
+            str(ROOT / "examples/maintenance_mode_sync/gcf_main.py"),
+            "--target",
+            "handle",
+            "--signature-type",
+            "cloudevent",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
     with (
         running(argv, port, env=function_env, cwd=ROOT, ready_path=None) as url,
         httpx.Client(timeout=60) as client,

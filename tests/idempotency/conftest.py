@@ -54,5 +54,3 @@ def dynamodb_endpoint(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
 def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
     with pytest.MonkeyPatch.context() as patch:
         yield patch
-
-

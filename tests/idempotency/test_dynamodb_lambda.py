@@ -33,10 +33,20 @@ def test_two_lambda_sandboxes_handle_each_event_once(
     log, go = tmp_path / "handled.log", tmp_path / "go"
     workers = [
         subprocess.Popen(
-            [PYTHON, "_lambda_worker.py", str(tmp_path / f"events-{name}.json"),
-             dynamodb_endpoint, str(log), str(go), order],
-            cwd=Path(__file__).parent, env=child_env(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            [
+                PYTHON,
+                "_lambda_worker.py",
+                str(tmp_path / f"events-{name}.json"),
+                dynamodb_endpoint,
+                str(log),
+                str(go),
+                order,
+            ],
+            cwd=Path(__file__).parent,
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for name, order in (("a", "forward"), ("b", "reverse"))
     ]

@@ -33,9 +33,7 @@ def _replicas(
         "HANDLED_LOG": str(log),
         **env,
     }
-    replicas = [
-        Replica("_replica_app:app", base, tmp / f"replica-{n}.log") for n in range(count)
-    ]
+    replicas = [Replica("_replica_app:app", base, tmp / f"replica-{n}.log") for n in range(count)]
     return replicas, log
 
 

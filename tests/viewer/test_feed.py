@@ -174,9 +174,10 @@ def test_only_loopback_clients_are_answered() -> None:
     assert b"https://" not in body
     assert asyncio.run(_get(app, "/_veba/", "::1"))[0] == 200
     assert asyncio.run(_get(app, "/_veba/", "10.0.0.7"))[0] == 403
-    assert asyncio.run(_get(ViewerApp(EventFeed(), allow_remote=True), "/_veba/", "10.0.0.7"))[
-        0
-    ] == 200
+    assert (
+        asyncio.run(_get(ViewerApp(EventFeed(), allow_remote=True), "/_veba/", "10.0.0.7"))[0]
+        == 200
+    )
     assert asyncio.run(_get(app, "/_veba/", "127.0.0.1", "localhost:8080"))[0] == 200
     assert asyncio.run(_get(app, "/_veba/", "::1", "[::1]:8080"))[0] == 200
     # A name rebound to 127.0.0.1 (DNS rebinding) is refused.

@@ -73,7 +73,9 @@ def test_events_sent_appear_live_with_their_handlers(server: str, browser: objec
     expect(card).to_have_count(1)
     expect(card.locator(".badge")).to_have_text("ok")
     expect(card.locator(".handlers li.ok")).to_contain_text("sync_state")
-    expect(card.locator("table")).to_contain_text("com.vmware.vsphere.EnteredMaintenanceModeEvent.v0")
+    expect(card.locator("table")).to_contain_text(
+        "com.vmware.vsphere.EnteredMaintenanceModeEvent.v0"
+    )
     expect(card.locator("table")).to_contain_text("eventclass")  # extensions too
     expect(card.locator("pre.data")).to_contain_text('"Name": "esx01"')  # pretty-printed
 

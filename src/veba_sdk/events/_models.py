@@ -256,10 +256,7 @@ class _LazyInit:
         return init if instance is None else init.__get__(instance, owner)
 
 
-
-def _init(
-    name: str, fields: tuple[str, ...], required: int, kw_only: bool
-) -> Callable[..., None]:
+def _init(name: str, fields: tuple[str, ...], required: int, kw_only: bool) -> Callable[..., None]:
     """One ``__init__`` setting every field; the first ``required`` fields have no default."""
     params = []
     body = []

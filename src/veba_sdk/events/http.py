@@ -300,9 +300,7 @@ def _parts(
     raise InvalidEvent(f"content type {media[:80]!r} is not a CloudEvent", field="content-type")
 
 
-def decode_http(
-    headers: Headers, body: bytes, *, max_body: int = DEFAULT_MAX_BODY
-) -> Envelope:
+def decode_http(headers: Headers, body: bytes, *, max_body: int = DEFAULT_MAX_BODY) -> Envelope:
     """Decode one vCenter CloudEvent from an HTTP request, in binary or structured mode.
 
     Args:
