@@ -172,18 +172,6 @@ def is_batch(content_type: bytes | str | None) -> bool:
     return text.split(";", 1)[0].strip().lower() == BATCH_MEDIA_TYPE
 
 
-def _metrics_registry(metrics: bool | PrometheusMetrics | None) -> PrometheusMetrics | None:
-    if metrics is None or metrics is False:
-        return None
-    from ..metrics import PrometheusMetrics  # only a metered app loads prometheus_client
-
-    if metrics is True:
-        return PrometheusMetrics.default()
-    if isinstance(metrics, PrometheusMetrics):
-        return metrics
-    raise TypeError(f"metrics= takes True, False or a PrometheusMetrics, not {metrics!r}")
-
-
 class Runner:
     """The status policy applied to one router's deliveries, for every HTTP transport.
 
@@ -212,7 +200,11 @@ class Runner:
         self.max_body = max_body
         self.reply_mode: ReplyMode = reply_mode
         self.auth = resolve(auth)
-        self.metrics = _metrics_registry(metrics)
+        self.metrics = None
+        if metrics is not None and metrics is not False:
+            from ..metrics import resolve_metrics  # only a metered app loads prometheus_client
+
+            self.metrics = resolve_metrics(metrics)
         if self.metrics is not None:
             self.metrics.observe(router)
         self.ready = True

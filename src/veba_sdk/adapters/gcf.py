@@ -375,11 +375,11 @@ def serve_metrics(app: Any, router: Router, metrics: bool | PrometheusMetrics = 
     functions-framework routes only ``POST`` to a CloudEvent function, so a ``GET`` rule of
     the app's own serves the samples beside it.
     """
-    from ..metrics import PrometheusMetrics
+    from ..metrics import resolve_metrics  # only a metered app loads prometheus_client
 
-    registry = PrometheusMetrics.default() if metrics is True else metrics
-    if not isinstance(registry, PrometheusMetrics):
-        raise TypeError(f"metrics= takes True or a PrometheusMetrics, not {metrics!r}")
+    registry = resolve_metrics(metrics)
+    if registry is None:
+        raise ValueError("serve_metrics needs metrics=True or a PrometheusMetrics")
     registry.observe(router)
 
     def metrics_view() -> tuple[bytes, int, dict[str, str]]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._emf import DEFAULT_NAMESPACE, EMFMetrics
     from ._labels import OTHER
     from ._observer import NO_HANDLER, OUTCOMES
-    from ._prometheus import DEFAULT_BUCKETS, PrometheusMetrics
+    from ._prometheus import DEFAULT_BUCKETS, PrometheusMetrics, resolve_metrics
 
 __all__ = [
     "DEFAULT_BUCKETS",
@@ -31,6 +31,7 @@ __all__ = [
     "OUTCOMES",
     "EMFMetrics",
     "PrometheusMetrics",
+    "resolve_metrics",
 ]
 
 # Each name from its own module, imported on first use: a Lambda function's EMF lines load
@@ -38,6 +39,7 @@ __all__ = [
 _HOMES = {
     "DEFAULT_BUCKETS": "_prometheus",
     "PrometheusMetrics": "_prometheus",
+    "resolve_metrics": "_prometheus",
     "DEFAULT_NAMESPACE": "_emf",
     "EMFMetrics": "_emf",
     "OTHER": "_labels",
