@@ -8,7 +8,8 @@ interleaved round after round; medians are reported with the cost of metrics (ta
 (``/proc/PID/stat``) per request: on a machine others load, it is the steadier figure, and for
 a server bound by its one core, requests/s lost = 1 - CPU off / CPU on.
 
-Run: ``python benchmarks/http_load/metrics.py`` (``--seconds``, ``--rounds``, ``--quick``;
+Run: ``python benchmarks/http_load/metrics.py`` (``--seconds``, ``--rounds``, ``--quick``,
+``--speedups DIR`` as for ``run.py``;
 writes the "Metrics" section of docs/performance.md unless ``--no-write``). Needs wrk and
 taskset.
 """
@@ -36,10 +37,12 @@ PAIRS = [("b", "bm", "async def handler"), ("c", "cm", "def handler (worker thre
 TARGET = 0.10
 
 
-def contenders() -> list[run.Contender]:
-    """The plain apps and their metered twins."""
-    uv = [sys.executable, "-m", "uvicorn", *run.uvicorn_options()]
-    return [
+def contenders(speedups: Path | None = None) -> list[run.Contender]:
+    """The plain apps and their metered twins, served as ``run.py`` serves (b) and (c): with
+    httptools and uvloop from ``speedups`` when given."""
+    uv = [sys.executable, "-m", "uvicorn", *run.uvicorn_options(speedups)]
+    env = {"PYTHONPATH": str(speedups)} if speedups is not None else {}
+    chosen = [
         run.Contender("b", "Knative ASGI, async def, metrics off", [*uv, "veba_knative:app_async"]),
         run.Contender("bm", "Knative ASGI, async def, metrics on", [*uv, "veba_metrics:app_async"]),
         run.Contender("c", "Knative ASGI, def, metrics off", [*uv, "veba_knative:app_sync"]),
@@ -50,6 +53,9 @@ def contenders() -> list[run.Contender]:
             [*uv, "veba_metrics:app_sync_observed"],
         ),
     ]
+    for contender in chosen:
+        contender.env = dict(env)
+    return chosen
 
 
 def cpu_seconds(pid: int) -> float:
@@ -99,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="measured seconds per contender")
     parser.add_argument("--rounds", type=int, help="interleaved rounds")
     parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument(
+        "--speedups",
+        type=Path,
+        default=os.environ.get("VEBA_BENCH_SPEEDUPS") or None,
+        help="directory with httptools and uvloop for uvicorn (as run.py's --speedups)",
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (3.0 if args.quick else 10.0)
     rounds = args.rounds or (2 if args.quick else 3)
@@ -106,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         print("needs wrk and taskset", file=sys.stderr)
         return 2
-    chosen = contenders()
+    chosen = contenders(args.speedups)
     with tempfile.TemporaryDirectory(prefix="veba-metrics-load-") as tmp:
         logdir = Path(tmp)
         body_file = logdir / "body.json"
@@ -126,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Knative requests/s with `metrics=True` against the same app without "
         f"(`benchmarks/http_load/metrics.py`: {rounds} interleaved rounds of {seconds:g} s, "
-        "wrk 1 thread x 32 connections on core 1, uvicorn pinned to core 0; medians). "
+        "wrk 1 thread x 32 connections on core 1, uvicorn pinned to core 0"
+        f"{', httptools and uvloop' if args.speedups else ', h11 and asyncio'}; medians). "
         f"Target: metrics cost at most {TARGET:.0%}. {machine()}",
         "",
         "| handler | off: req/s | on: req/s | req/s cost | off: CPU us/req | on: CPU us/req "

@@ -141,12 +141,16 @@ def ce2_python(option: str | None) -> tuple[str | None, str]:
     return candidate, ""
 
 
-def contenders(ce2: str | None, speedups: Path | None = None) -> list[Contender]:
+def contenders(
+    ce2: str | None, speedups: Path | None = None, baseline: Path | None = None
+) -> list[Contender]:
     """Every contender's server command (the port is appended per run).
 
     ``speedups``: a directory holding httptools and uvloop (``pip install --target DIR
     httptools uvloop``), put on the ``PYTHONPATH`` of every contender of this venv, so the
-    venv itself stays as it is.
+    venv itself stays as it is. ``baseline``: the ``src`` directory of another veba-sdk tree
+    (``git worktree add /tmp/base REV``), whose Knative app serves contenders B and C, (b) and
+    (c) of that tree, measured in the same rounds.
     """
     py = sys.executable
     uv = [py, "-m", "uvicorn", *uvicorn_options(speedups)]
@@ -224,11 +228,20 @@ def contenders(ce2: str | None, speedups: Path | None = None) -> list[Contender]
             expect=(204,),
         )
     )
-    if speedups is not None:
-        path = os.pathsep.join(filter(None, [str(speedups), os.environ.get("PYTHONPATH")]))
-        for contender in result:
-            if contender.key != "g":
-                contender.env = {**contender.env, "PYTHONPATH": path}
+    if baseline is not None:
+        for key, app in (("B", "app_async"), ("C", "app_sync")):
+            label = f"({key.lower()}) served by the baseline tree {baseline}"
+            result.append(Contender(key, label, [*uv, f"veba_knative:{app}"], expect=(204,)))
+    path = os.pathsep.join(
+        filter(None, [str(speedups) if speedups else "", os.environ.get("PYTHONPATH", "")])
+    )
+    for contender in result:
+        if contender.key == "g":
+            continue
+        own = [str(baseline)] if contender.key in ("B", "C") else []
+        joined = os.pathsep.join(filter(None, [*own, path]))
+        if joined:
+            contender.env = {**contender.env, "PYTHONPATH": joined}
     return result
 
 
@@ -586,6 +599,14 @@ def report(
             f"more. b/a >= 0.6 allows {ceiling / 0.6 - ceiling:.1f} us for the app, c/a >= 0.4 "
             f"{ceiling / 0.4 - ceiling:.1f} us for app and hop.",
         ]
+    if {"b", "B", "c", "C"} <= median.keys():
+        lines += [
+            "",
+            f"Against the baseline tree, in the same rounds: b/B {median['b'] / median['B']:.2f}x "
+            f"(async handler), c/C {median['c'] / median['C']:.2f}x (def handler); per request "
+            f"{1e6 / median['b'] - 1e6 / median['B']:+.1f} us and "
+            f"{1e6 / median['c'] - 1e6 / median['C']:+.1f} us.",
+        ]
     if {"c", "i"} <= median.keys():
         default_gc = gc.get_threshold()[0]  # the servers run this same interpreter
         lines += [
@@ -630,6 +651,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(pip install --target DIR httptools uvloop)",
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="src directory of an earlier tree: its Knative app runs as contenders B and C",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     args.seconds = args.seconds or (3.0 if quick else 10.0)
@@ -659,10 +685,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.speedups is not None and not args.speedups.is_dir():
         print(f"--speedups {args.speedups}: no such directory", file=sys.stderr)
         return 2
-    chosen = contenders(ce2, args.speedups)
+    if args.baseline_src is not None and not (args.baseline_src / "veba_sdk").is_dir():
+        print(f"--baseline-src {args.baseline_src}: no veba_sdk package there", file=sys.stderr)
+        return 2
+    chosen = contenders(ce2, args.speedups, args.baseline_src)
     if args.only:
         keys = {k.strip() for k in args.only.split(",") if k.strip()}
-        unknown = keys - {c.key for c in contenders("python")}
+        unknown = keys - {c.key for c in contenders("python", baseline=Path("."))}
         if unknown:
             print(f"unknown contenders: {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2

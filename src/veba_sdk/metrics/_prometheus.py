@@ -224,12 +224,19 @@ class _Observer(DispatchObserver):
         self.metrics = metrics
         self.router = router
         self.labels = EventLabels(router)
+        # Bound once: these run for every event.
+        self._lock = metrics._lock
+        self._received = metrics._received
+        self._outcomes = metrics._outcomes
+        self._durations = metrics._durations
+        self._bounds = metrics.buckets
 
     def event_started(self, envelope: Envelope, platform_context: Any) -> Any:
-        metrics = self.metrics
         key = (self.labels(envelope), envelope.producer)
-        with metrics._lock:
-            metrics._received[key] = metrics._received.get(key, 0) + 1
+        received = self._received
+        metrics = self.metrics
+        with self._lock:
+            received[key] = received.get(key, 0) + 1
             metrics._in_flight += 1
         return []  # the handlers' durations, filled in below
 
@@ -244,18 +251,20 @@ class _Observer(DispatchObserver):
         state.append((route.name, seconds))
 
     def event_finished(self, state: Any, result: DispatchResult) -> None:
-        if result.failed or result.duplicate or not result.matched:
-            pairs = list(outcomes(self.router, result))
-        else:  # the usual event: every chosen handler returned
-            pairs = [(name, "ok") for name in result.ran]
-        metrics = self.metrics
-        bounds = metrics.buckets
-        with metrics._lock:
-            metrics._in_flight -= 1
-            counts = metrics._outcomes
+        # The usual event: every chosen handler returned ("ok" for each that ran).
+        usual = not (result.failed or result.duplicate or not result.matched)
+        pairs = () if usual else tuple(outcomes(self.router, result))
+        counts = self._outcomes
+        durations = self._durations
+        bounds = self._bounds
+        with self._lock:
+            self.metrics._in_flight -= 1
+            if usual:
+                for name in result.ran:
+                    pair = (name, "ok")
+                    counts[pair] = counts.get(pair, 0) + 1
             for pair in pairs:
                 counts[pair] = counts.get(pair, 0) + 1
-            durations = metrics._durations
             for handler, seconds in state:
                 entry = durations.get(handler)
                 if entry is None:
