@@ -10,8 +10,10 @@ This module imports nothing of the package, so any module may use it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
@@ -113,6 +115,10 @@ def format_time(moment: datetime) -> str:
 
     A naive datetime is taken to be UTC already (vCenter's times are UTC), never local time.
     """
+    # datetime is imported here, not by the module: every import of the package loads this
+    # module, and a Lambda cold start that formats no time should not pay for datetime.
+    from datetime import UTC
+
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     text = (

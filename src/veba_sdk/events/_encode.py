@@ -5,9 +5,6 @@ these; adapters answer with them (reply events), the test kit and ``veba listen`
 
 from __future__ import annotations
 
-import base64
-import datetime
-import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -27,7 +24,14 @@ Mode = Literal["binary", "structured"]
 _OCTETS = "application/octet-stream"
 
 
+# json, base64 and datetime are imported when something is encoded: decoding an event (every
+# cold start's first work) needs none of them.
+
+
 def _json_default(value: Any) -> Any:
+    import base64
+    import datetime
+
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
@@ -44,6 +48,8 @@ def dumps_json(value: Any) -> bytes:
     Raises:
         TypeError, ValueError: ``value`` cannot be JSON (a circular structure, NaN keys...).
     """
+    import json
+
     return json.dumps(
         value, separators=(",", ":"), ensure_ascii=False, default=_json_default
     ).encode("utf-8")
@@ -99,6 +105,8 @@ def structured_document(attributes: Mapping[str, Any], data: Any) -> dict[str, A
     if data is None:
         return document
     if isinstance(data, (bytes, bytearray, memoryview)):
+        import base64
+
         document.setdefault("datacontenttype", _OCTETS)
         document["data_base64"] = base64.b64encode(bytes(data)).decode("ascii")
     else:
