@@ -37,3 +37,8 @@ observed_router = Router()
 observed_router.on("EnteredMaintenanceModeEvent")(on_maintenance)
 observed_router.add_observer(DispatchObserver())  # does nothing: the hook's own cost
 app_sync_observed = asgi(observed_router)
+
+observed_async_router = Router()
+observed_async_router.on("EnteredMaintenanceModeEvent")(on_maintenance_async)
+observed_async_router.add_observer(DispatchObserver())
+app_async_observed = asgi(observed_async_router)
