@@ -9,7 +9,7 @@ the ASGI pairs, and the decoder takes them as read.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._router import Router
 from ..auth import Authenticator
@@ -17,6 +17,9 @@ from ..events.http import read_asgi_headers
 from ._gc import DEFAULT_YOUNG_THRESHOLD, YoungThreshold
 from ._runner import Adapter, ReplyMode, Request, Runner
 from .response import NO_CONTENT, Response
+
+if TYPE_CHECKING:
+    from ..metrics import PrometheusMetrics
 
 __all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send", "send_response"]
 
@@ -64,7 +67,7 @@ class ASGIApp(Adapter):
         reply_mode: ReplyMode,
         gc_threshold: int | None = DEFAULT_YOUNG_THRESHOLD,
         auth: Authenticator | None = None,
-        metrics: Any = None,
+        metrics: bool | PrometheusMetrics | None = None,
     ) -> None:
         self.runner = Runner(
             router, max_body=max_body, reply_mode=reply_mode, auth=auth, metrics=metrics

@@ -30,6 +30,7 @@ from .._context import Reply
 from .._errors import InvalidEvent
 from .._router import DispatchResult
 from ..events import Envelope
+from ..events.http import Mode
 from ..logging import one_line
 from ._reply import encode_batch, encode_reply, json_answer
 from .response import NO_CONTENT, Response, invalid, plain
@@ -82,7 +83,7 @@ def _failure_reason(results: Sequence[DispatchResult]) -> str:
     return head + "; ".join(parts)
 
 
-def respond(results: Sequence[DispatchResult], reply_mode: str = "binary") -> Response:
+def respond(results: Sequence[DispatchResult], reply_mode: Mode = "binary") -> Response:
     """The answer for dispatched events: 500 if any failed, else reply, JSON or 204.
 
     One reply becomes the response CloudEvent (binary or structured per ``reply_mode``);

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._context import Reply
-from ..events.http import dumps_json, encode_cloudevent, structured_document
+from ..events.http import Mode, dumps_json, encode_cloudevent, structured_document
 from ..wire import BATCH_MEDIA_TYPE, JSON_MEDIA_TYPE
 from .response import Response, plain
 
@@ -28,14 +28,10 @@ def json_answer(value: Any) -> Response:
     return Response(200, [("Content-Type", JSON_MEDIA_TYPE)], body)
 
 
-def encode_reply(reply: Reply, mode: str = "binary") -> Response:
+def encode_reply(reply: Reply, mode: Mode = "binary") -> Response:
     """A reply event as a 200 response, in binary or structured mode."""
     try:
-        headers, body = encode_cloudevent(
-            reply.attributes(id=str(uuid.uuid4())),
-            reply.data,
-            "structured" if mode == "structured" else "binary",
-        )
+        headers, body = encode_cloudevent(reply.attributes(id=str(uuid.uuid4())), reply.data, mode)
     except (TypeError, ValueError) as exc:
         return plain(500, f"a reply's data is not JSON: {exc}")
     return Response(200, [(_header_name(name), value) for name, value in headers.items()], body)

@@ -18,7 +18,7 @@ the router's ``dispatch_async``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._router import DispatchResult, Router
 from ..auth import Authenticator, check_async, headers_from_pairs, log_denial, resolve
@@ -27,6 +27,7 @@ from ..events import Envelope
 from ..events.http import (
     BatchTooLarge,
     Headers,
+    Mode,
     decode_http,
     decode_http_batch,
     decode_http_read,
@@ -55,7 +56,8 @@ __all__ = [
     "preflight",
 ]
 
-ReplyMode = Literal["binary", "structured"]
+#: How a reply event is encoded: the HTTP binding's two modes.
+ReplyMode = Mode
 REPLY_MODES: tuple[ReplyMode, ...] = ("binary", "structured")
 LIVENESS_PATH = "/health/liveness"
 READINESS_PATH = "/health/readiness"
@@ -334,11 +336,7 @@ class Runner:
     # -- helpers -----------------------------------------------------------------------------
 
     def _declared_over(self, request: Request) -> Response | None:
-        raw = request.declared
-        if raw is None:
-            return None
-        # ASGI's ASCII digits are read without declared_length's decoding.
-        declared = int(raw) if raw.__class__ is bytes and raw.isdigit() else declared_length(raw)
+        declared = declared_length(request.declared)
         if declared is not None and declared > self.max_body:
             return too_large(self.max_body)
         return None

@@ -7,12 +7,15 @@ and one without a length is read to at most one byte past the limit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._router import Router
 from ..auth import Authenticator
-from ._runner import Adapter, ReplyMode, Request, Runner
+from ._runner import Adapter, ReplyMode, Request, Runner, declared_length
 from .response import Response, too_large
+
+if TYPE_CHECKING:
+    from ..metrics import PrometheusMetrics
 
 __all__ = ["DRAIN_LIMIT", "StartResponse", "WSGIApp", "environ_headers"]
 
@@ -33,7 +36,7 @@ class WSGIApp(Adapter):
         max_body: int,
         reply_mode: ReplyMode,
         auth: Authenticator | None = None,
-        metrics: Any = None,
+        metrics: bool | PrometheusMetrics | None = None,
     ) -> None:
         self.runner = Runner(
             router, max_body=max_body, reply_mode=reply_mode, auth=auth, metrics=metrics
@@ -63,12 +66,12 @@ class WSGIApp(Adapter):
         if everything:
             request.auth_headers = environ_headers(environ)
         stream = environ.get("wsgi.input")
+        declared = declared_length(request.declared)
         early = runner.head(request)
         if early is not None:
             if request.method == "POST":  # refused unread: drain it so the answer is read
-                _discard(stream, _length(request.declared))
+                _discard(stream, declared)
             return early
-        declared = _length(request.declared)
         if stream is None:
             body = b""
         elif declared is not None:
@@ -83,11 +86,6 @@ class WSGIApp(Adapter):
 
     def __repr__(self) -> str:
         return f"<knative WSGIApp {self.router!r} reply_mode={self.runner.reply_mode!r}>"
-
-
-def _length(value: Any) -> int | None:
-    text = str(value).strip() if value is not None else ""
-    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _discard(stream: Any, length: int | None) -> None:

@@ -152,7 +152,8 @@ class FuncFunction:
             # (HMAC) cannot run here, so it refuses rather than let events through.
             if runner.auth.needs_body:
                 return plain(401, "the sender check needs the raw body (func's HTTP mode)")
-            denied = await runner.head_async(Request(method, path, scope.get("headers") or []))
+            request = Request(method, path, scope.get("headers") or [])
+            denied = await runner.refused_async(request, None)
             if denied is not None:
                 return denied
         try:

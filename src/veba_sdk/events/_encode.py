@@ -22,6 +22,7 @@ __all__ = [
 Mode = Literal["binary", "structured"]
 
 _OCTETS = "application/octet-stream"
+_STRUCTURED_HEADERS = {"content-type": STRUCTURED_MEDIA_TYPE + "; charset=utf-8"}
 
 
 # json, base64 and datetime are imported when something is encoded: decoding an event (every
@@ -94,9 +95,6 @@ def encode_structured(attributes: Mapping[str, Any], data: Any) -> tuple[dict[st
     ``data``, with ``datacontenttype`` ``text/plain`` or JSON unless it is given.
     """
     return _STRUCTURED_HEADERS.copy(), dumps_json(structured_document(attributes, data))
-
-
-_STRUCTURED_HEADERS = {"content-type": STRUCTURED_MEDIA_TYPE + "; charset=utf-8"}
 
 
 def structured_document(attributes: Mapping[str, Any], data: Any) -> dict[str, Any]:
