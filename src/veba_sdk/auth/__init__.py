@@ -19,8 +19,9 @@ can be passed as ``auth=``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_exports
 from ._base import Authenticator, Denial, Request, check_async, headers_from_pairs, log_denial
 from ._env import from_env, resolve
 
@@ -48,16 +49,4 @@ __all__ = [
 _LAZY = {"BasicAuth": "_basic", "HMACAuth": "_hmac", "OIDCAuth": "_oidc"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
